@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make run` and `make test`. Only Python 3.11+ and make are needed.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+CELERY := $(VENV)/bin/celery
+# Local runs use the embedded defaults: SQLite, a broker folder, emails printed to the console.
+LOCAL := DEBUG=true
+
+.PHONY: install run test messages clean
+
+$(VENV)/installed: pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Inloop needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/installed
+
+run: install
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py seed_demo
+	@echo "Inloop on http://127.0.0.1:8000 - log in as manager, lead or admin (password inloop-demo). Ctrl-C stops all."
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+	$(LOCAL) $(CELERY) -A tracker worker --loglevel=info --concurrency=2 & \
+	$(LOCAL) $(CELERY) -A tracker beat --loglevel=info & \
+	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:8000 & \
+	wait
+
+test: install
+	@# The whole suite on the embedded defaults (SQLite, no broker server) ...
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(PY) -m pytest
+	@# ... and again on PostgreSQL and Redis when the environment names them (CI does).
+	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $$DATABASE_URL"; $(PY) -m pytest; fi
+
+messages: install
+	$(LOCAL) $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --ignore=tests
+	$(LOCAL) $(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles db.sqlite3*

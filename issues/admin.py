@@ -1,0 +1,193 @@
+"""The admin is where SLA policies, teams, customers and contacts are configured.
+
+Issues, their events and breaches are read-only here: every change to an issue goes through
+``issues.services`` so that its timeline, clocks and emails stay right.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import admin
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from issues.models import OPEN_STATUSES, Breach, Contact, Customer, Issue, IssueEvent, SlaPolicy, Team
+
+
+def describe_duration(value: timedelta | None) -> str:
+    """'1 day 4 h', '45 min': how a support lead says a window."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+    if hours:
+        parts.append(_("%(n)d h") % {"n": hours})
+    if minutes or not parts:
+        parts.append(_("%(n)d min") % {"n": minutes})
+    return " ".join(parts)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 1
+    fields = ["name", "email", "language", "receives_updates"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "lead", "member_count", "customer_count"]
+    search_fields = ["name", "lead__username", "lead__first_name", "lead__last_name"]
+    autocomplete_fields = ["lead"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            member_total=Count("members", distinct=True), customer_total=Count("customers", distinct=True)
+        )
+
+    @admin.display(description=_("members"), ordering="member_total")
+    def member_count(self, team: Team) -> int:
+        return team.member_total
+
+    @admin.display(description=_("customers"), ordering="customer_total")
+    def customer_count(self, team: Team) -> int:
+        return team.customer_total
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "team", "account_manager", "language", "open_issue_count"]
+    list_filter = ["team", "language"]
+    search_fields = ["name", "code", "slug", "contacts__email"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["account_manager"]
+    list_select_related = ["team", "account_manager"]
+    inlines = [ContactInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(open_total=Count("issues", filter=Q(issues__status__in=OPEN_STATUSES)))
+
+    @admin.display(description=_("open issues"), ordering="open_total")
+    def open_issue_count(self, customer: Customer) -> int:
+        return customer.open_total
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "email", "customer", "language", "receives_updates"]
+    list_filter = ["language", "receives_updates", "customer__team"]
+    search_fields = ["name", "email", "customer__name"]
+    list_select_related = ["customer"]
+    autocomplete_fields = ["customer"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ["severity", "acknowledge", "update", "business_time", "warn_at", "auto_status_email"]
+    fieldsets = [
+        (None, {"fields": ["severity", "business_time", "warn_at", "auto_status_email"]}),
+        (
+            _("Windows"),
+            {
+                "fields": ["acknowledge_within", "update_every"],
+                "description": _("Write durations as “4:00:00” for four hours or “1 00:00:00” for one day."),
+            },
+        ),
+        (
+            _("Teams without a business calendar"),
+            {"fields": ["fallback_acknowledge_within", "fallback_update_every"]},
+        ),
+    ]
+
+    @admin.display(description=_("acknowledge within"), ordering="acknowledge_within")
+    def acknowledge(self, policy: SlaPolicy) -> str:
+        return describe_duration(policy.acknowledge_within)
+
+    @admin.display(description=_("update every"), ordering="update_every")
+    def update(self, policy: SlaPolicy) -> str:
+        return describe_duration(policy.update_every)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["severity"] if obj else []
+
+    def has_add_permission(self, request) -> bool:
+        # One policy per severity, created by a migration: there is nothing to add.
+        return SlaPolicy.objects.count() < len(SlaPolicy._meta.get_field("severity").choices)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = IssueEvent
+    fields = ["at", "kind", "actor", "public", "old_value", "new_value", "body"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Issue)
+class IssueAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "title", "customer", "severity", "status", "owner", "ack_due_at", "update_due_at"]
+    list_filter = ["severity", "status", "customer__team"]
+    search_fields = ["title", "description", "customer__name", "customer__code"]
+    list_select_related = ["customer", "owner"]
+    date_hierarchy = "created_at"
+    inlines = [EventInline]
+
+    @admin.display(description=_("reference"), ordering="id")
+    def reference(self, issue: Issue) -> str:
+        return issue.reference
+
+
+@admin.register(IssueEvent)
+class IssueEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "issue", "kind", "actor", "public"]
+    list_filter = ["kind", "public"]
+    search_fields = ["body", "issue__title"]
+    list_select_related = ["issue__customer", "actor"]
+
+
+class BreachStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", _("open")), ("cleared", _("cleared"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(cleared_at=None)
+        if self.value() == "cleared":
+            return queryset.exclude(cleared_at=None)
+        return queryset
+
+
+@admin.register(Breach)
+class BreachAdmin(ReadOnlyAdmin):
+    list_display = ["issue", "clock", "severity", "due_at", "breached_at", "cleared_at"]
+    list_filter = ["clock", "severity", "issue__customer__team", BreachStateFilter]
+    search_fields = ["issue__title", "issue__customer__name"]
+    list_select_related = ["issue__customer"]
+    date_hierarchy = "breached_at"

@@ -1,0 +1,425 @@
+"""Every state change of an issue, one function each.
+
+Each function runs in one transaction: it checks the input (raising ``ValidationError`` before anything
+is written), changes the issue, appends its timeline events, recomputes both clocks and enqueues the
+emails the change calls for. Nothing else writes an Issue.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from issues import sla
+from issues.clocks import clock_setup, recompute_clocks
+from issues.models import (
+    OPEN_STATUSES,
+    Breach,
+    Clock,
+    Contact,
+    Customer,
+    EventKind,
+    Issue,
+    IssueEvent,
+    Severity,
+    Status,
+)
+from notifications import emails
+
+# Where change_status may move an issue. Resolving goes through resolve(), reopening through reopen().
+STATUS_MOVES: dict[str, set[str]] = {
+    Status.NEW: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
+    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
+    Status.IN_PROGRESS: {Status.ACKNOWLEDGED, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
+    Status.WAITING_ON_CUSTOMER: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED},
+    Status.RESOLVED: {Status.CLOSED},
+    Status.CLOSED: set(),
+}
+
+
+def open_issue(
+    *,
+    customer: Customer,
+    title: str,
+    description: str = "",
+    severity: str = Severity.BLUE,
+    reporter: Contact | None = None,
+    owner: AbstractBaseUser | None = None,
+    by: AbstractBaseUser,
+    now: datetime | None = None,
+) -> Issue:
+    """Record a customer's issue and start its acknowledge clock."""
+    now = now or timezone.now()
+    title = _clean_title(title)
+    _check_severity(severity)
+    if reporter is not None and reporter.customer_id != customer.pk:
+        raise ValidationError({"reporter": _("This contact belongs to another customer.")})
+    if owner is not None:
+        _check_owner(customer, owner)
+    with transaction.atomic():
+        issue = Issue(
+            customer=customer,
+            reporter=reporter,
+            title=title,
+            description=description.strip(),
+            severity=severity,
+            owner=owner,
+            created_by=by,
+            created_at=now,
+            updated_at=now,
+            ack_started_at=now,
+        )
+        recompute_clocks(issue)
+        issue.save()
+        _record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description)
+        _record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
+        if owner is not None:
+            _record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(owner))
+        emails.issue_opened(issue)
+    return issue
+
+
+def acknowledge(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
+    """Stop the acknowledge clock, start the update clock and tell the customer who owns the issue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        _check_open(issue)
+        if issue.acknowledged_at is not None:
+            raise ValidationError(_("This issue is already acknowledged."))
+        _change(issue, by=by, now=now, apply=lambda: _mark_acknowledged(issue, by=by, now=now))
+        issue.save()
+    return issue
+
+
+def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
+    """Give the issue a new owner; the owner stays the customer's contact from then on."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        _check_not_closed(issue)
+        _check_owner(issue.customer, owner)
+        if owner.pk == issue.owner_id:
+            return issue
+        previous = issue.owner
+        issue.owner = owner
+        issue.updated_at = now
+        issue.save()
+        _record(issue, EventKind.ASSIGNED, by=by, at=now, old=_name(previous), new=_name(owner))
+        emails.assigned(issue, previous_owner=previous)
+    return issue
+
+
+def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
+    """Regrade the issue; both clocks are recomputed from their start, so a raise may breach at once."""
+    now = now or timezone.now()
+    _check_severity(severity)
+    with transaction.atomic():
+        _lock(issue)
+        _check_not_closed(issue)
+        if severity == issue.severity:
+            return issue
+        previous = issue.severity
+
+        def regrade() -> None:
+            issue.severity = severity
+            _record(issue, EventKind.SEVERITY_CHANGED, by=by, at=now, old=previous, new=severity)
+
+        _change(issue, by=by, now=now, apply=regrade)
+        issue.save()
+        emails.severity_changed(issue, previous_severity=previous)
+    return issue
+
+
+def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
+    """Move the issue along its workflow. Waiting on the customer pauses the update clock."""
+    now = now or timezone.now()
+    if status not in Status.values:
+        raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
+    if status == Status.RESOLVED:
+        return resolve(issue=issue, by=by, now=now)
+    with transaction.atomic():
+        _lock(issue)
+        if status == issue.status:
+            return issue
+        if status not in STATUS_MOVES[issue.status]:
+            raise ValidationError(
+                {"status": _("An issue cannot move from “%(old)s” to “%(new)s”.")
+                 % {"old": Status(issue.status).label, "new": Status(status).label}}
+            )
+        _change(issue, by=by, now=now, apply=lambda: _move(issue, status, by=by, now=now))
+        issue.save()
+    return issue
+
+
+def post_update(
+    *,
+    issue: Issue,
+    body: str,
+    public: bool,
+    by: AbstractBaseUser,
+    promised_update_at: datetime | None = None,
+    now: datetime | None = None,
+) -> IssueEvent:
+    """Write to the customer (public) or to colleagues (internal note).
+
+    A public update acknowledges a new issue and starts a fresh update cycle; it may promise the
+    next update by a date no later than the policy's interval.
+    """
+    now = now or timezone.now()
+    body = body.strip()
+    if not body:
+        message = _("Write the update the customer will read.") if public else _("Write the note.")
+        raise ValidationError({"body": message})
+    if promised_update_at is not None and not public:
+        raise ValidationError({"promised_update_at": _("Only a public update can promise the customer a date.")})
+    with transaction.atomic():
+        _lock(issue)
+        _check_not_closed(issue)
+        if promised_update_at is not None:
+            _check_promise(issue, promised_update_at, now=now)
+        if not public:
+            issue.updated_at = now
+            issue.save(update_fields=["updated_at"])
+            return _record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body)
+        event = None
+
+        def publish() -> None:
+            nonlocal event
+            if issue.is_open and issue.acknowledged_at is None:
+                _mark_acknowledged(issue, by=by, now=now, notify=False)
+            event = _record(
+                issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
+                data={"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {},
+            )
+            issue.last_public_update_at = now
+            issue.customer_last_heard_at = now
+            if issue.is_open:
+                _start_update_cycle(issue, now=now, promised_update_at=promised_update_at)
+                _clear_breaches(issue, Clock.UPDATE, by=by, now=now)
+
+        _change(issue, by=by, now=now, apply=publish)
+        issue.save()
+        emails.public_update(event)
+    return event
+
+
+def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None) -> Issue:
+    """Stop both clocks and tell the customer what was done and how to reopen."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        if issue.status == Status.CLOSED:
+            raise ValidationError(_("This issue is closed and cannot be resolved again."))
+        if issue.status == Status.RESOLVED:
+            raise ValidationError(_("This issue is already resolved."))
+
+        def close_out() -> None:
+            _record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
+            issue.status = Status.RESOLVED
+            issue.resolved_at = now
+            issue.customer_last_heard_at = now
+            _resume(issue, now=now)
+            for clock in Clock.values:
+                _clear_breaches(issue, clock, by=by, now=now)
+
+        _change(issue, by=by, now=now, apply=close_out)
+        issue.save()
+        emails.resolved(issue, body=body.strip())
+    return issue
+
+
+def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
+    """Bring a resolved issue back: a fresh acknowledge clock, never an instant overdue email."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        if issue.status != Status.RESOLVED:
+            raise ValidationError(_("Only a resolved issue can be reopened."))
+
+        def restart() -> None:
+            issue.status = Status.NEW
+            issue.resolved_at = None
+            issue.ack_started_at = now
+            issue.acknowledged_at = None
+            issue.ack_warned_at = issue.ack_breached_at = None
+            issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
+            _reset_update_cycle_flags(issue)
+            _record(issue, EventKind.REOPENED, by=by, at=now, public=True)
+
+        _change(issue, by=by, now=now, apply=restart)
+        issue.save()
+        emails.reopened(issue)
+    return issue
+
+
+# --- the pieces every service shares -------------------------------------------------------------
+
+
+def _lock(issue: Issue) -> None:
+    """Serialise changes to one issue: re-read it under a row lock inside the transaction."""
+    issue.refresh_from_db(from_queryset=Issue.objects.select_for_update(of=("self",)))
+
+
+def _change(issue: Issue, *, by, now: datetime, apply) -> None:
+    """Apply a change, recompute both clocks and write the clock events the change caused."""
+    before = issue.stored_clocks()
+    apply()
+    issue.updated_at = now
+    recompute_clocks(issue)
+    _record_clock_changes(issue, before=before, by=by, at=now)
+
+
+def _mark_acknowledged(issue: Issue, *, by, now: datetime, notify: bool = True) -> None:
+    issue.acknowledged_at = now
+    if issue.owner_id is None and issue.customer.team.has_person(by):
+        issue.owner = by
+        _record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(by))
+    if issue.status == Status.NEW:
+        issue.status = Status.ACKNOWLEDGED
+    issue.customer_last_heard_at = now
+    _start_update_cycle(issue, now=now)
+    _record(issue, EventKind.ACKNOWLEDGED, by=by, at=now, public=True)
+    _clear_breaches(issue, Clock.ACKNOWLEDGE, by=by, now=now)
+    if notify:
+        emails.acknowledged(issue)
+
+
+def _move(issue: Issue, status: str, *, by, now: datetime) -> None:
+    if issue.acknowledged_at is None and status in OPEN_STATUSES:
+        # Starting work on an issue acknowledges it: the customer learns who owns it.
+        _mark_acknowledged(issue, by=by, now=now)
+    previous = issue.status
+    if previous == status:
+        return
+    issue.status = status
+    _record(issue, EventKind.STATUS_CHANGED, by=by, at=now, public=True, old=previous, new=status)
+    if status == Status.CLOSED:
+        issue.closed_at = now
+    if status == Status.WAITING_ON_CUSTOMER:
+        issue.update_paused_at = now
+    elif previous == Status.WAITING_ON_CUSTOMER:
+        _resume(issue, now=now)
+
+
+def _resume(issue: Issue, *, now: datetime) -> None:
+    """End a pause, banking the paused time so the clock resumes with what was left."""
+    if issue.update_paused_at is None:
+        return
+    _, calendar = clock_setup(issue)
+    issue.update_paused_for += calendar.elapsed(issue.update_paused_at, now)
+    issue.update_paused_at = None
+
+
+def _start_update_cycle(issue: Issue, *, now: datetime, promised_update_at: datetime | None = None) -> None:
+    issue.update_started_at = now
+    issue.promised_update_at = promised_update_at
+    # A new cycle that begins while we wait on the customer begins paused.
+    issue.update_paused_at = now if issue.status == Status.WAITING_ON_CUSTOMER else None
+    _reset_update_cycle_flags(issue)
+
+
+def _reset_update_cycle_flags(issue: Issue) -> None:
+    issue.update_paused_for = sla.ZERO
+    issue.update_warned_at = issue.update_breached_at = None
+    issue.auto_emails_sent = 0
+
+
+def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
+    cleared = Breach.objects.filter(issue=issue, clock=clock, cleared_at=None).update(cleared_at=now)
+    if cleared:
+        _record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)
+
+
+def _record_clock_changes(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> None:
+    """Write the clock's own story on the timeline: started, rescheduled, paused, resumed, stopped."""
+    after = issue.stored_clocks()
+    for clock, old, new in (
+        (Clock.ACKNOWLEDGE, before.acknowledge, after.acknowledge),
+        (Clock.UPDATE, before.update, after.update),
+    ):
+        kind = _clock_transition(old, new)
+        if kind is not None:
+            data = {"clock": clock, "due_at": new.due_at.isoformat() if new.due_at else None}
+            _record(issue, kind, by=by, at=at, new=clock, data=data)
+
+
+def _clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:
+    running_before = old.started_at is not None
+    running_now = new.started_at is not None
+    if not running_now:
+        return EventKind.CLOCK_STOPPED if running_before else None
+    if not running_before or old.started_at != new.started_at:
+        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_STARTED
+    if new.paused != old.paused:
+        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_RESUMED
+    if new.due_at != old.due_at:
+        return EventKind.CLOCK_RESCHEDULED
+    return None
+
+
+def _record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, body: str = "",
+            old: str = "", new: str = "", data: dict | None = None) -> IssueEvent:
+    return IssueEvent.objects.create(
+        issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
+        old_value=old or "", new_value=new or "", data=data or {},
+    )
+
+
+def _name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": _("Give the issue a title.")})
+    if len(title) > Issue._meta.get_field("title").max_length:
+        raise ValidationError({"title": _("Keep the title under 200 characters.")})
+    return title
+
+
+def _check_severity(severity: str) -> None:
+    if severity not in Severity.values:
+        raise ValidationError(
+            {"severity": _("Unknown severity “%(severity)s”: use red, orange, blue or green.") % {"severity": severity}}
+        )
+
+
+def _check_owner(customer: Customer, owner) -> None:
+    if not owner.is_active or not customer.team.has_person(owner):
+        raise ValidationError(
+            {"owner": _("%(owner)s is not in %(team)s, the team of %(customer)s.")
+             % {"owner": _name(owner), "team": customer.team, "customer": customer}}
+        )
+
+
+def _check_open(issue: Issue) -> None:
+    if not issue.is_open:
+        raise ValidationError(_("This issue is %(status)s.") % {"status": Status(issue.status).label.lower()})
+
+
+def _check_not_closed(issue: Issue) -> None:
+    if issue.status == Status.CLOSED:
+        raise ValidationError(_("This issue is closed; open a new issue instead."))
+
+
+def _check_promise(issue: Issue, promised_update_at: datetime, *, now: datetime) -> None:
+    if timezone.is_naive(promised_update_at):
+        raise ValidationError({"promised_update_at": _("Give the promised date with its time zone.")})
+    if promised_update_at <= now:
+        raise ValidationError({"promised_update_at": _("The promised update must be in the future.")})
+    rules, calendar = clock_setup(issue)
+    limit = sla.promise_limit(now=now, rules=rules, calendar=calendar)
+    if promised_update_at > limit:
+        raise ValidationError(
+            {"promised_update_at": _("Promise the next update by %(limit)s at the latest: the policy for this severity "
+                                     "asks for news that often.") % {"limit": timezone.localtime(limit).strftime("%Y-%m-%d %H:%M")}}
+        )

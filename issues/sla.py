@@ -1,0 +1,155 @@
+"""The two clocks of an issue, as pure functions: no database, and no ``now()`` inside.
+
+The acknowledge clock runs from creation (or reopen) until the first acknowledgement. The update clock
+("keep you in the loop") runs while an acknowledged issue is open; each human public update starts a new
+cycle. Durations are counted on a ``Calendar``: around the clock, or working time only (see
+``issues.calendars``). Callers store the instants this module returns in the issue's clock columns.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+ZERO = timedelta(0)
+
+
+class Calendar(Protocol):
+    """Answers "which instant is `duration` of counted time after `start`" and the reverse."""
+
+    def add(self, start: datetime, duration: timedelta) -> datetime: ...
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
+
+
+class AroundTheClock:
+    """Every minute counts. Arithmetic is done in UTC so a DST change never shifts a due time."""
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        return start.astimezone(UTC) + duration
+
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        return max(end.astimezone(UTC) - start.astimezone(UTC), ZERO)
+
+
+AROUND_THE_CLOCK = AroundTheClock()
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What an SLA policy asks of one severity, already resolved for the calendar in use."""
+
+    acknowledge_within: timedelta
+    update_every: timedelta
+    warn_at: float = 0.75
+    auto_status_email: bool = True
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What happened to an issue, as far as the clocks care."""
+
+    is_open: bool
+    ack_started_at: datetime
+    acknowledged_at: datetime | None = None
+    update_started_at: datetime | None = None
+    promised_update_at: datetime | None = None
+    paused_at: datetime | None = None
+    paused_for: timedelta = ZERO
+    auto_emails_sent: int = 0
+
+
+class ClockState(enum.StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True)
+class Clock:
+    """One clock in one cycle. A stopped clock has no due time; a paused one keeps its start."""
+
+    started_at: datetime | None = None
+    due_at: datetime | None = None
+    at_risk_at: datetime | None = None
+    paused: bool = False
+
+    def state(self, now: datetime) -> ClockState:
+        if self.paused:
+            return ClockState.PAUSED
+        if self.due_at is None:
+            return ClockState.STOPPED
+        if now >= self.due_at:
+            return ClockState.BREACHED
+        if self.at_risk_at is not None and now >= self.at_risk_at:
+            return ClockState.AT_RISK
+        return ClockState.OK
+
+
+STOPPED = Clock()
+
+
+@dataclass(frozen=True)
+class Clocks:
+    acknowledge: Clock
+    update: Clock
+    # The next automatic "keep you in the loop" email, if the policy sends them.
+    auto_email_due_at: datetime | None = None
+
+
+def compute(facts: Facts, rules: Rules, calendar: Calendar = AROUND_THE_CLOCK) -> Clocks:
+    update = update_clock(facts, rules, calendar)
+    return Clocks(
+        acknowledge=acknowledge_clock(facts, rules, calendar),
+        update=update,
+        auto_email_due_at=auto_email_due(update, facts.auto_emails_sent, rules, calendar),
+    )
+
+
+def acknowledge_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
+    if not facts.is_open or facts.acknowledged_at is not None:
+        return STOPPED
+    start = facts.ack_started_at
+    return Clock(
+        started_at=start,
+        due_at=calendar.add(start, rules.acknowledge_within),
+        at_risk_at=calendar.add(start, rules.acknowledge_within * rules.warn_at),
+    )
+
+
+def update_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
+    start = facts.update_started_at
+    if not facts.is_open or facts.acknowledged_at is None or start is None:
+        return STOPPED
+    if facts.paused_at is not None:
+        return Clock(started_at=start, paused=True)
+    window = rules.update_every
+    due = calendar.add(start, window + facts.paused_for)
+    promised = facts.promised_update_at
+    if promised is not None:
+        # Time spent waiting on the customer moves the promise as it moves the policy's window.
+        promised_due = promised if not facts.paused_for else calendar.add(promised, facts.paused_for)
+        if promised_due < due:
+            due = promised_due.astimezone(UTC)
+            window = min(window, calendar.elapsed(start, promised))
+    return Clock(
+        started_at=start,
+        due_at=due,
+        at_risk_at=min(calendar.add(start, window * rules.warn_at + facts.paused_for), due),
+    )
+
+
+def auto_email_due(update: Clock, sent: int, rules: Rules, calendar: Calendar) -> datetime | None:
+    """The k-th automatic email of a cycle falls due at due + (k - 1) * update_every."""
+    if not rules.auto_status_email or update.due_at is None:
+        return None
+    return calendar.add(update.due_at, rules.update_every * sent)
+
+
+def promise_limit(*, now: datetime, rules: Rules, calendar: Calendar) -> datetime:
+    """The latest next-update date an owner may promise: never later than the policy would allow."""
+    return calendar.add(now, rules.update_every)
