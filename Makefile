@@ -21,11 +21,7 @@ run: install
 	$(LOCAL) $(PY) manage.py migrate --noinput
 	$(LOCAL) $(PY) manage.py seed_demo
 	@echo "Inloop on http://127.0.0.1:8000 - log in as manager, lead or admin (password inloop-demo). Ctrl-C stops all."
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-	$(LOCAL) $(CELERY) -A tracker worker --loglevel=info --concurrency=2 & \
-	$(LOCAL) $(CELERY) -A tracker beat --loglevel=info & \
-	$(LOCAL) $(PY) manage.py runserver 127.0.0.1:8000 & \
-	wait
+	$(LOCAL) $(PY) -m tracker.devserver
 
 test: install
 	@# The whole suite on the embedded defaults (SQLite, no broker server) ...

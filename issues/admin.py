@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from issues.models import OPEN_STATUSES, Breach, Contact, Customer, Issue, IssueEvent, SlaPolicy, Team
+from issues.models import OPEN_STATUSES, Breach, Contact, Customer, Issue, IssueEvent, Profile, SlaPolicy, Team
 
 
 def describe_duration(value: timedelta | None) -> str:
@@ -42,6 +44,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffAdmin(UserAdmin):
+    inlines = [ProfileInline]
 
 
 class ContactInline(admin.TabularInline):

@@ -54,6 +54,27 @@ OPEN_STATUSES = [Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAI
 IS_OPEN = Q(status__in=OPEN_STATUSES)
 
 
+class Profile(models.Model):
+    """A staff member's preferences: the language of their pages and emails, and digests."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    receives_digest = models.BooleanField(_("daily digest"), default=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def language_of(cls, user) -> str:
+        """The user's chosen language; English until they choose."""
+        profile = getattr(user, "profile", None) if user is not None else None
+        return profile.language if profile is not None else Language.ENGLISH
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     lead = models.ForeignKey(

@@ -163,6 +163,7 @@ def test_every_admin_page_opens_for_an_admin(client, customer, contact, manager)
         reverse("admin:issues_customer_change", args=[customer.pk]),
         reverse("admin:issues_slapolicy_change", args=[SlaPolicy.objects.get(severity="red").pk]),
         reverse("admin:issues_team_change", args=[customer.team.pk]),
+        reverse("admin:auth_user_change", args=[manager.pk]),
     ]
     for page in pages:
         assert client.get(page).status_code == 200, page

@@ -18,20 +18,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from issues import services
-from issues.models import Contact, Customer, Issue, Severity, Status, Team
+from issues.models import Contact, Customer, Issue, Profile, Severity, Status, Team
 
 DEMO_PASSWORD = "inloop-demo"
 
-# username: (first name, last name)
+# username: (first name, last name, language of pages and emails)
 PEOPLE = {
-    "admin": ("Ada", "Admin"),
-    "lead": ("Jisoo", "Kim"),
-    "manager": ("Hana", "Lee"),
-    "daniel": ("Daniel", "Cho"),
-    "mina": ("Mina", "Seo"),
-    "sora": ("Sora", "Jung"),
-    "james": ("James", "Park"),
-    "yuna": ("Yuna", "Han"),
+    "admin": ("Ada", "Admin", "en"),
+    "lead": ("Jisoo", "Kim", "ko"),
+    "manager": ("Hana", "Lee", "en"),
+    "daniel": ("Daniel", "Cho", "en"),
+    "mina": ("Mina", "Seo", "ko"),
+    "sora": ("Sora", "Jung", "ko"),
+    "james": ("James", "Park", "en"),
+    "yuna": ("Yuna", "Han", "ko"),
 }
 TEAMS = {
     "Enterprise Support": ("lead", ["manager", "daniel", "mina"]),
@@ -113,7 +113,7 @@ class Command(BaseCommand):
     def create_people(self) -> dict:
         User = get_user_model()
         people = {}
-        for username, (first, last) in PEOPLE.items():
+        for username, (first, last, language) in PEOPLE.items():
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first, "last_name": last, "email": f"{username}@inloop.example.com",
@@ -122,6 +122,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
+            Profile.objects.get_or_create(user=user, defaults={"language": language})
             people[username] = user
         for name, (lead, members) in TEAMS.items():
             team, created = Team.objects.get_or_create(name=name, defaults={"lead": people[lead]})
