@@ -75,12 +75,20 @@ class Profile(models.Model):
         return profile.language if profile is not None else Language.ENGLISH
 
 
+class TeamQuerySet(models.QuerySet):
+    def of_person(self, user) -> TeamQuerySet:
+        """Teams the user leads or belongs to, as a subquery-friendly queryset of ids."""
+        return self.filter(Q(members=user) | Q(lead=user)).values("pk")
+
+
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     lead = models.ForeignKey(
         User, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
     members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -236,7 +244,7 @@ class IssueQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(Q(customer__team__members=user) | Q(customer__team__lead=user)).distinct()
+        return self.filter(customer__team__in=Team.objects.of_person(user))
 
     def ack_overdue(self, now: datetime) -> IssueQuerySet:
         return self.open().filter(ack_due_at__lte=now)

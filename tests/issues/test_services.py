@@ -491,3 +491,4 @@ def test_a_stranger_cannot_be_the_actor_who_takes_ownership(customer, outsider):
 
     assert Issue.objects.get(pk=issue.pk).owner is None
 
+
