@@ -78,9 +78,9 @@ def open_issue(
         issue.save()
         _record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description)
         _record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
+        emails.issue_opened(issue, by=by)
         if owner is not None:
-            _record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(owner))
-        emails.issue_opened(issue)
+            emails.assigned(_record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(owner)))
     return issue
 
 
@@ -94,6 +94,7 @@ def acknowledge(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = No
             raise ValidationError(_("This issue is already acknowledged."))
         _change(issue, by=by, now=now, apply=lambda: _mark_acknowledged(issue, by=by, now=now))
         issue.save()
+        emails.acknowledged(issue, now=now)
     return issue
 
 
@@ -110,8 +111,7 @@ def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: 
         issue.owner = owner
         issue.updated_at = now
         issue.save()
-        _record(issue, EventKind.ASSIGNED, by=by, at=now, old=_name(previous), new=_name(owner))
-        emails.assigned(issue, previous_owner=previous)
+        emails.assigned(_record(issue, EventKind.ASSIGNED, by=by, at=now, old=_name(previous), new=_name(owner)))
     return issue
 
 
@@ -132,7 +132,7 @@ def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: d
 
         _change(issue, by=by, now=now, apply=regrade)
         issue.save()
-        emails.severity_changed(issue, previous_severity=previous)
+        emails.severity_changed(issue, previous_severity=previous, by=by)
     return issue
 
 
@@ -152,8 +152,11 @@ def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datet
                 {"status": _("An issue cannot move from “%(old)s” to “%(new)s”.")
                  % {"old": Status(issue.status).label, "new": Status(status).label}}
             )
+        unacknowledged = issue.acknowledged_at is None
         _change(issue, by=by, now=now, apply=lambda: _move(issue, status, by=by, now=now))
         issue.save()
+        if unacknowledged and issue.acknowledged_at is not None:
+            emails.acknowledged(issue, now=now)
     return issue
 
 
@@ -192,7 +195,8 @@ def post_update(
         def publish() -> None:
             nonlocal event
             if issue.is_open and issue.acknowledged_at is None:
-                _mark_acknowledged(issue, by=by, now=now, notify=False)
+                # The update itself tells the customer someone is on it: no separate acknowledgement email.
+                _mark_acknowledged(issue, by=by, now=now)
             event = _record(
                 issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
                 data={"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {},
@@ -242,7 +246,10 @@ def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -
         if issue.status != Status.RESOLVED:
             raise ValidationError(_("Only a resolved issue can be reopened."))
 
+        event = None
+
         def restart() -> None:
+            nonlocal event
             issue.status = Status.NEW
             issue.resolved_at = None
             issue.ack_started_at = now
@@ -250,11 +257,11 @@ def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -
             issue.ack_warned_at = issue.ack_breached_at = None
             issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
             _reset_update_cycle_flags(issue)
-            _record(issue, EventKind.REOPENED, by=by, at=now, public=True)
+            event = _record(issue, EventKind.REOPENED, by=by, at=now, public=True)
 
         _change(issue, by=by, now=now, apply=restart)
         issue.save()
-        emails.reopened(issue)
+        emails.reopened(event)
     return issue
 
 
@@ -275,7 +282,7 @@ def _change(issue: Issue, *, by, now: datetime, apply) -> None:
     _record_clock_changes(issue, before=before, by=by, at=now)
 
 
-def _mark_acknowledged(issue: Issue, *, by, now: datetime, notify: bool = True) -> None:
+def _mark_acknowledged(issue: Issue, *, by, now: datetime) -> None:
     issue.acknowledged_at = now
     if issue.owner_id is None and issue.customer.team.has_person(by):
         issue.owner = by
@@ -286,8 +293,6 @@ def _mark_acknowledged(issue: Issue, *, by, now: datetime, notify: bool = True) 
     _start_update_cycle(issue, now=now)
     _record(issue, EventKind.ACKNOWLEDGED, by=by, at=now, public=True)
     _clear_breaches(issue, Clock.ACKNOWLEDGE, by=by, now=now)
-    if notify:
-        emails.acknowledged(issue)
 
 
 def _move(issue: Issue, status: str, *, by, now: datetime) -> None:

@@ -1,7 +1,7 @@
 """Read settings from the environment, with defaults that work on a fresh machine."""
 
 import os
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import unquote, urlparse
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,7 +41,6 @@ def email_settings(url: str) -> dict[str, object]:
         return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
     if scheme not in {"smtp", "smtp+tls", "smtps"}:
         raise ImproperlyConfigured(f"EMAIL_URL scheme {scheme!r} is not one of console, smtp, smtp+tls, smtps.")
-    options = parse_qs(parsed.query)
     return {
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": parsed.hostname or "localhost",
@@ -50,5 +49,4 @@ def email_settings(url: str) -> dict[str, object]:
         "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
         "EMAIL_USE_TLS": scheme == "smtp+tls",
         "EMAIL_USE_SSL": scheme == "smtps",
-        "EMAIL_TIMEOUT": int(options.get("timeout", ["10"])[0]),
     }

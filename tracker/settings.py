@@ -130,9 +130,19 @@ globals().update(email_settings(env_str("EMAIL_URL", "console://")))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Inloop <support@inloop.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_REPLY_TO = env_list("EMAIL_REPLY_TO")
+EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "inloop.localhost")
+EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "10"))
+
+# --- The outbox ---
+OUTBOX_BATCH_SIZE = int(env_str("OUTBOX_BATCH_SIZE", "100"))
+OUTBOX_LEASE_SECONDS = int(env_str("OUTBOX_LEASE_SECONDS", "120"))
+OUTBOX_MAX_ATTEMPTS = int(env_str("OUTBOX_MAX_ATTEMPTS", "15"))
+# After each commit that queues email a worker is asked to deliver at once; the beat sweep is the net.
+OUTBOX_NUDGE_WORKER = env_bool("OUTBOX_NUDGE_WORKER", default=True)
+UNSUBSCRIBE_LINK_MAX_AGE = 60 * 60 * 24 * int(env_str("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", "365"))
 
 # --- Celery: a broker that needs no server by default, Redis through CELERY_BROKER_URL ---
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     # kombu's filesystem transport reads and writes one shared folder.
@@ -162,7 +172,9 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "deliver-outbox": {"task": "notifications.tasks.deliver_outbox", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

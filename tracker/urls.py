@@ -11,5 +11,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("email/", include("notifications.urls")),
+    # The issue page arrives with the triage pages; until then links in emails open the admin's view.
+    path("issues/<int:pk>/", RedirectView.as_view(pattern_name="admin:issues_issue_change"), name="issue_detail"),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

@@ -456,11 +456,11 @@ def test_a_failure_mid_change_leaves_no_half_written_issue(customer, manager, mo
     issue = make_issue(customer=customer, at=T0)
     before = snapshot(issue)
 
-    def broken_outbox(issue):
+    def broken_outbox(issue, **details):
         raise RuntimeError("the outbox is unreachable")
 
     monkeypatch.setattr("notifications.emails.acknowledged", broken_outbox)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="outbox is unreachable"):
         services.acknowledge(issue=issue, by=manager, now=T0 + HOUR)
 
     assert_unchanged(issue, before)

@@ -1,0 +1,58 @@
+"""The outbox in the admin: what was sent, what waits and why, with a preview; retry or cancel."""
+
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from notifications.models import OutboundEmail
+
+Status = OutboundEmail.Status
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "status", "kind", "recipient", "subject", "attempts", "error", "sent_at"]
+    list_filter = ["status", "kind", "language"]
+    search_fields = ["recipient", "subject", "dedupe_key", "message_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["issue__customer"]
+    actions = ["retry_now", "cancel"]
+    fields = ["status", "kind", "recipient", "recipient_name", "language", "subject", "issue", "attempts",
+              "next_attempt_at", "lease_expires_at", "sent_at", "last_error", "message_id", "dedupe_key",
+              "headers", "preview", "body_text"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request.user.is_superuser if obj is None else False
+
+    @admin.display(description=_("last error"))
+    def error(self, email: OutboundEmail) -> str:
+        return Truncator(email.last_error).chars(60)
+
+    @admin.display(description=_("preview"))
+    def preview(self, email: OutboundEmail) -> str:
+        # A sandboxed frame: the email's HTML can neither run scripts nor touch the admin.
+        return format_html('<iframe sandbox srcdoc="{}" title="{}" style="width:100%;max-width:720px;height:480px;'
+                           'border:1px solid #ccc;background:#fff"></iframe>', email.body_html, email.subject)
+
+    @admin.action(description=_("Retry selected emails now"))
+    def retry_now(self, request, queryset) -> None:
+        count = queryset.filter(status__in=[Status.PENDING, Status.FAILED]).update(
+            status=Status.PENDING, next_attempt_at=timezone.now(), lease_expires_at=None, claim_token=None
+        )
+        self.message_user(request, ngettext("%d email will be retried now.", "%d emails will be retried now.",
+                                            count) % count, messages.SUCCESS)
+
+    @admin.action(description=_("Cancel selected emails"))
+    def cancel(self, request, queryset) -> None:
+        count = queryset.filter(status__in=[Status.PENDING, Status.FAILED]).update(
+            status=Status.CANCELLED, lease_expires_at=None, claim_token=None
+        )
+        self.message_user(request, ngettext("%d email cancelled.", "%d emails cancelled.", count) % count,
+                          messages.SUCCESS)

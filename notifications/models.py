@@ -1,0 +1,73 @@
+"""The outbox: one row per email to send, written in the transaction of the change that caused it."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class EmailKind(models.TextChoices):
+    # To the customer's contacts
+    ACKNOWLEDGED = "acknowledged", _("acknowledgement")
+    PUBLIC_UPDATE = "public_update", _("status update")
+    RESOLVED = "resolved", _("resolved")
+    AUTO_STATUS = "auto_status", _("automatic status email")
+    # To staff
+    ASSIGNED = "assigned", _("assigned")
+    AT_RISK = "at_risk", _("at-risk reminder")
+    BREACH = "breach", _("breach notice")
+    RED_ISSUE = "red_issue", _("red issue")
+    REOPENED = "reopened", _("reopened")
+    DIGEST = "digest", _("daily digest")
+
+
+class OutboundEmail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+
+    recipient = models.EmailField(_("recipient"))
+    recipient_name = models.CharField(_("recipient name"), max_length=200, blank=True)
+    language = models.CharField(_("language"), max_length=2, default="en")
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"))
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EmailKind.choices)
+    issue = models.ForeignKey(
+        "issues.Issue", verbose_name=_("issue"), null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    contact = models.ForeignKey(
+        "issues.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Names the cause (e.g. "breach:42:update:<cycle start>:lead@…"): enqueueing it twice writes one row.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=255, unique=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"))
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbox")
+        indexes = [
+            # Delivery looks only at rows still to send: this index holds nothing else.
+            models.Index(
+                fields=["next_attempt_at"], name="outbox_to_send", condition=Q(status__in=["pending", "sending"])
+            ),
+            models.Index(fields=["issue", "created_at"], name="outbox_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient}"
