@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,13 +68,37 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
 
 
 def nudge_delivery() -> None:
-    """Ask a worker to deliver now. Never blocks the request: if the broker is down, the beat
-    sweep delivers the rows a minute later."""
-    if not settings.OUTBOX_NUDGE_WORKER:
-        return
-    from notifications.tasks import deliver_outbox
+    """Ask a worker to deliver now, from a background thread: the request never waits on the broker.
+    If the broker is down the nudge is lost, and the beat sweep delivers the rows a minute later."""
+    if settings.OUTBOX_NUDGE_WORKER:
+        _nudger.request()
 
-    try:
-        deliver_outbox.apply_async(retry=False)
-    except Exception as error:  # the broker may be down in any of a dozen ways; the sweep covers it
-        log.warning("outbox: could not nudge a worker (%s); the periodic sweep will deliver", error)
+
+class Nudger:
+    """One background thread per process publishes nudges; requests made while it publishes (or
+    while a slow, unreachable broker keeps it waiting) fold into one."""
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def request(self) -> None:
+        self._wanted.set()
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="outbox-nudge", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        from notifications.tasks import deliver_outbox
+
+        while self._wanted.wait(timeout=60):
+            self._wanted.clear()
+            try:
+                deliver_outbox.apply_async(retry=False)
+            except Exception as error:  # the broker may be down in any of a dozen ways; the sweep covers it
+                log.warning("outbox: could not nudge a worker (%s); the periodic sweep will deliver", error)
+
+
+_nudger = Nudger()

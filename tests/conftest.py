@@ -7,6 +7,8 @@ import os
 import pytest
 from django.db import connection
 
+from issues.defaults import create_default_policies
+from issues.models import SlaPolicy
 from tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
 from tests.mailserver import MailServer
 
@@ -64,6 +66,17 @@ def test_settings(settings):
     }
     # Delivery is exercised directly; the tests that run a real worker turn the nudge back on.
     settings.OUTBOX_NUDGE_WORKER = False
+
+
+@pytest.fixture(autouse=True)
+def default_sla_policies(request):
+    """Transactional tests (threads, live servers, workers) empty every table when they finish, the
+    rows of data migrations included: put the default SLA policies back before such a test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = marker is not None and marker.kwargs.get("transaction", False)
+    if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+        create_default_policies(SlaPolicy)
 
 
 @pytest.fixture

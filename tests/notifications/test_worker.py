@@ -35,3 +35,19 @@ def test_a_worker_delivers_the_acknowledgement_seconds_after_the_commit(smtp_ser
         assert wait_for(lambda: smtp_server.mailbox.to(contact.email)), "no email within 20 s"
 
     assert OutboundEmail.objects.get(recipient=contact.email).status == OutboundEmail.Status.SENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_commits_at_once_even_when_the_broker_is_unreachable(settings, customer, contact, manager,
+                                                                      monkeypatch):
+    settings.OUTBOX_NUDGE_WORKER = True
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:9/0")  # nothing listens on port 9
+    monkeypatch.setattr(app, "_pool", None)
+    issue = make_issue(customer=customer, at=customer.created_at)
+
+    started = time.monotonic()
+    services.acknowledge(issue=issue, by=manager)
+    took = time.monotonic() - started
+
+    assert took < 0.5, f"the request waited {took:.1f} s on the broker"
+    assert OutboundEmail.objects.get(recipient=contact.email).status == OutboundEmail.Status.PENDING

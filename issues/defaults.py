@@ -1,0 +1,28 @@
+"""The default promise of each severity (see the design's SLA section).
+
+Red and orange count calendar time. Blue and green count working time: one working day (9 h) to
+acknowledge and one working week (45 h) between updates on a Monday-Friday 09:00-18:00 calendar,
+or 1 day / 7 days around the clock where no business calendar applies.
+"""
+
+from datetime import timedelta
+
+WORKING_DAY_AND_WEEK = {
+    "acknowledge_within": timedelta(hours=9),
+    "update_every": timedelta(hours=45),
+    "business_time": True,
+    "fallback_acknowledge_within": timedelta(days=1),
+    "fallback_update_every": timedelta(days=7),
+}
+DEFAULT_POLICIES = {
+    "red": {"acknowledge_within": timedelta(hours=1), "update_every": timedelta(days=1)},
+    "orange": {"acknowledge_within": timedelta(hours=4), "update_every": timedelta(days=2)},
+    "blue": WORKING_DAY_AND_WEEK,
+    "green": WORKING_DAY_AND_WEEK,
+}
+
+
+def create_default_policies(policy_model) -> None:
+    """Create the missing policies; existing ones, possibly edited by an admin, stay as they are."""
+    for severity, values in DEFAULT_POLICIES.items():
+        policy_model.objects.get_or_create(severity=severity, defaults={"warn_at": 0.75, **values})
