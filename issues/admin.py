@@ -15,7 +15,17 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from issues.models import OPEN_STATUSES, Breach, Contact, Customer, Issue, IssueEvent, Profile, SlaPolicy, Team
+from issues.models import (
+    OPEN_STATUSES,
+    Breach,
+    Contact,
+    Customer,
+    Issue,
+    IssueEvent,
+    Profile,
+    SlaPolicy,
+    Team,
+)
 
 
 def describe_duration(value: timedelta | None) -> str:

@@ -221,8 +221,9 @@ def test_four_workers_delivering_at_once_send_each_email_exactly_once(smtp_serve
 
 @pytest.mark.django_db
 def test_the_deliver_outbox_command_sends_what_is_due(smtp_server):
-    from django.core.management import call_command
     from io import StringIO
+
+    from django.core.management import call_command
 
     queue(2, at=timezone.now() - HOUR)
     output = StringIO()

@@ -1,0 +1,23 @@
+"""Inloop's domain: teams own customers, customers raise issues, two clocks watch every open issue.
+
+Only ``issues.services`` writes an Issue; the models hold data, read-side querysets and the
+translation between stored columns and the pure clock math in ``issues.sla``.
+"""
+
+from issues.models.choices import (
+    IS_OPEN,
+    OPEN_STATUSES,
+    Clock,
+    EventKind,
+    Language,
+    Severity,
+    Status,
+)
+from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet
+from issues.models.people import Contact, Customer, Profile, Team
+from issues.models.policy import SlaPolicy
+
+__all__ = [
+    "IS_OPEN", "OPEN_STATUSES", "Breach", "Clock", "Contact", "Customer", "EventKind", "Issue", "IssueEvent",
+    "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team",
+]

@@ -1,0 +1,66 @@
+"""The words of the domain as stored choices: languages, severities, statuses, clocks, event kinds."""
+
+from django.db import models
+from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    KOREAN = "ko", _("Korean")
+
+
+class Severity(models.TextChoices):
+    RED = "red", _("Red")
+    ORANGE = "orange", _("Orange")
+    BLUE = "blue", _("Blue")
+    GREEN = "green", _("Green")
+
+    @classmethod
+    def urgency(cls) -> Case:
+        """An expression for ``order_by``: red first, green last."""
+        return Case(
+            *(When(severity=value, then=Value(rank)) for rank, value in enumerate(cls.values)),
+            output_field=IntegerField(),
+        )
+
+
+class Status(models.TextChoices):
+    NEW = "new", _("New")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    IN_PROGRESS = "in_progress", _("In progress")
+    WAITING_ON_CUSTOMER = "waiting_on_customer", _("Waiting on customer")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATUSES = [Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER]
+IS_OPEN = Q(status__in=OPEN_STATUSES)
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("opened")
+    ACKNOWLEDGED = "acknowledged", _("acknowledged")
+    ASSIGNED = "assigned", _("assigned")
+    SEVERITY_CHANGED = "severity_changed", _("severity changed")
+    STATUS_CHANGED = "status_changed", _("status changed")
+    PUBLIC_UPDATE = "public_update", _("public update")
+    INTERNAL_NOTE = "internal_note", _("internal note")
+    RESOLVED = "resolved", _("resolved")
+    REOPENED = "reopened", _("reopened")
+    CLOCK_STARTED = "clock_started", _("clock started")
+    CLOCK_RESCHEDULED = "clock_rescheduled", _("clock rescheduled")
+    CLOCK_PAUSED = "clock_paused", _("clock paused")
+    CLOCK_RESUMED = "clock_resumed", _("clock resumed")
+    CLOCK_STOPPED = "clock_stopped", _("clock stopped")
+    CLOCK_WARNED = "clock_warned", _("clock at risk")
+    CLOCK_BREACHED = "clock_breached", _("clock breached")
+    BREACH_CLEARED = "breach_cleared", _("breach cleared")
+    AUTO_STATUS_EMAIL = "auto_status_email", _("automatic status email")
+    EMAIL_QUEUED = "email_queued", _("email queued")
+    EMAIL_SENT = "email_sent", _("email sent")
+
+
+class Clock(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", _("acknowledge")
+    UPDATE = "update", _("update")

@@ -1,0 +1,225 @@
+"""The issue, its append-only timeline and its breaches."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from issues import sla
+from issues.models.choices import (
+    IS_OPEN,
+    OPEN_STATUSES,
+    Clock,
+    EventKind,
+    Severity,
+    Status,
+)
+from issues.models.people import Contact, Customer, Team
+
+User = settings.AUTH_USER_MODEL
+
+
+class IssueQuerySet(models.QuerySet):
+    def open(self) -> IssueQuerySet:
+        return self.filter(IS_OPEN)
+
+    def visible_to(self, user) -> IssueQuerySet:
+        """Members see their teams' customers' issues; superusers see all; everyone else nothing."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(customer__team__in=Team.objects.of_person(user))
+
+    def ack_overdue(self, now: datetime) -> IssueQuerySet:
+        return self.open().filter(ack_due_at__lte=now)
+
+    def update_overdue(self, now: datetime) -> IssueQuerySet:
+        return self.open().filter(update_due_at__lte=now)
+
+    def overdue(self, now: datetime) -> IssueQuerySet:
+        return self.open().filter(Q(ack_due_at__lte=now) | Q(update_due_at__lte=now))
+
+    def at_risk(self, now: datetime) -> IssueQuerySet:
+        """At risk and not yet breached, on either clock."""
+        return self.open().filter(
+            Q(ack_at_risk_at__lte=now, ack_due_at__gt=now) | Q(update_at_risk_at__lte=now, update_due_at__gt=now)
+        )
+
+    def by_urgency(self) -> IssueQuerySet:
+        return self.order_by(Severity.urgency(), "created_at")
+
+
+class Issue(models.Model):
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="issues")
+    reporter = models.ForeignKey(
+        Contact, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.BLUE)
+    status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.NEW)
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_issues"
+    )
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+    updated_at = models.DateTimeField(_("updated"))
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # When the customer last received anything from us: acknowledgement, update, automatic email.
+    customer_last_heard_at = models.DateTimeField(_("customer last heard from us"), null=True, blank=True)
+
+    # Acknowledge clock: one cycle per creation or reopen.
+    ack_started_at = models.DateTimeField(_("acknowledge clock started"))
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    ack_due_at = models.DateTimeField(_("acknowledge due"), null=True, blank=True)
+    ack_at_risk_at = models.DateTimeField(null=True, blank=True)
+    ack_warned_at = models.DateTimeField(null=True, blank=True)
+    ack_breached_at = models.DateTimeField(null=True, blank=True)
+
+    # Update clock: one cycle per acknowledgement or human public update.
+    update_started_at = models.DateTimeField(_("update clock started"), null=True, blank=True)
+    last_public_update_at = models.DateTimeField(_("last public update"), null=True, blank=True)
+    promised_update_at = models.DateTimeField(_("next update promised"), null=True, blank=True)
+    update_paused_at = models.DateTimeField(null=True, blank=True)
+    update_paused_for = models.DurationField(default=timedelta(0))
+    update_due_at = models.DateTimeField(_("update due"), null=True, blank=True)
+    update_at_risk_at = models.DateTimeField(null=True, blank=True)
+    update_warned_at = models.DateTimeField(null=True, blank=True)
+    update_breached_at = models.DateTimeField(null=True, blank=True)
+    auto_emails_sent = models.PositiveIntegerField(default=0)
+    auto_email_due_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IssueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        indexes = [
+            # Each periodic scan is one range query over rows still waiting for that action,
+            # so these indexes stay small however many issues are closed or already handled.
+            models.Index(fields=["ack_at_risk_at"], name="issue_ack_warn_scan", condition=IS_OPEN & Q(ack_warned_at=None)),
+            models.Index(fields=["ack_due_at"], name="issue_ack_breach_scan", condition=IS_OPEN & Q(ack_breached_at=None)),
+            models.Index(
+                fields=["update_at_risk_at"], name="issue_update_warn_scan", condition=IS_OPEN & Q(update_warned_at=None)
+            ),
+            models.Index(
+                fields=["update_due_at"], name="issue_update_breach_scan", condition=IS_OPEN & Q(update_breached_at=None)
+            ),
+            models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan", condition=IS_OPEN),
+            # Read side: what is overdue or at risk right now, for the inbox and the dashboard.
+            models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
+            models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
+            models.Index(fields=["customer", "status"], name="issue_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("issue_detail", kwargs={"pk": self.pk})
+
+    @property
+    def reference(self) -> str:
+        return f"{self.customer.code}-{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def clock_facts(self) -> sla.Facts:
+        return sla.Facts(
+            is_open=self.is_open,
+            ack_started_at=self.ack_started_at,
+            acknowledged_at=self.acknowledged_at,
+            update_started_at=self.update_started_at,
+            promised_update_at=self.promised_update_at,
+            paused_at=self.update_paused_at,
+            paused_for=self.update_paused_for,
+            auto_emails_sent=self.auto_emails_sent,
+        )
+
+    def stored_clocks(self) -> sla.Clocks:
+        """The clocks as last written, without recomputing: what the scan and the pages read."""
+        paused = self.update_paused_at is not None and self.update_started_at is not None
+        return sla.Clocks(
+            acknowledge=sla.Clock(self.ack_started_at if self.ack_due_at else None, self.ack_due_at, self.ack_at_risk_at),
+            update=sla.Clock(
+                self.update_started_at if (self.update_due_at or paused) else None,
+                self.update_due_at,
+                self.update_at_risk_at,
+                paused=paused and self.is_open,
+            ),
+            auto_email_due_at=self.auto_email_due_at,
+        )
+
+    def apply_clocks(self, clocks: sla.Clocks) -> None:
+        self.ack_due_at = clocks.acknowledge.due_at
+        self.ack_at_risk_at = clocks.acknowledge.at_risk_at
+        self.update_due_at = clocks.update.due_at
+        self.update_at_risk_at = clocks.update.at_risk_at
+        self.auto_email_due_at = clocks.auto_email_due_at
+
+
+class IssueEvent(models.Model):
+    """The issue's timeline. Append-only: rows are written once and never changed."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text=_("Empty: the system.")
+    )
+    at = models.DateTimeField()
+    public = models.BooleanField(default=False, help_text=_("Whether the customer may ever see it."))
+    body = models.TextField(blank=True)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("issue event")
+        verbose_name_plural = _("issue events")
+        indexes = [models.Index(fields=["issue", "at"], name="event_issue_at")]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Issue events are append-only.")
+        super().save(*args, **kwargs)
+
+
+class Breach(models.Model):
+    """A clock that ran out. One row per clock cycle, however often the scan notices it."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="breaches")
+    clock = models.CharField(_("clock"), max_length=12, choices=Clock.choices)
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
+    cycle_started_at = models.DateTimeField(_("cycle started"))
+    due_at = models.DateTimeField(_("due"))
+    breached_at = models.DateTimeField(_("breached"))
+    cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-breached_at"]
+        verbose_name = _("breach")
+        verbose_name_plural = _("breaches")
+        constraints = [
+            models.UniqueConstraint(fields=["issue", "clock", "cycle_started_at"], name="breach_once_per_cycle")
+        ]
+        indexes = [
+            models.Index(fields=["breached_at"], name="breach_breached_at"),
+            models.Index(fields=["issue", "clock"], name="breach_open", condition=Q(cleared_at=None)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} {self.clock} {self.breached_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,117 @@
+"""Who works here and for whom: staff profiles, teams, customers and their contacts."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from issues.models.choices import Language
+
+User = settings.AUTH_USER_MODEL
+
+
+class Profile(models.Model):
+    """A staff member's preferences: the language of their pages and emails, and digests."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    receives_digest = models.BooleanField(_("daily digest"), default=True)
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    @classmethod
+    def language_of(cls, user) -> str:
+        """The user's chosen language; English until they choose."""
+        profile = getattr(user, "profile", None) if user is not None else None
+        return profile.language if profile is not None else Language.ENGLISH
+
+
+class TeamQuerySet(models.QuerySet):
+    def of_person(self, user) -> TeamQuerySet:
+        """Teams the user leads or belongs to, as a subquery-friendly queryset of ids."""
+        return self.filter(Q(members=user) | Q(lead=user)).values("pk")
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    lead = models.ForeignKey(
+        User, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
+    )
+    members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def has_person(self, user) -> bool:
+        """The lead counts as one of the team's people even when not listed as a member."""
+        return user.pk == self.lead_id or self.members.filter(pk=user.pk).exists()
+
+
+class Customer(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    code = models.CharField(
+        _("code"),
+        max_length=10,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9]{1,9}$", _("Use 2-10 capital letters or digits, e.g. ACME."))],
+        help_text=_("Short prefix of issue references, e.g. ACME in ACME-42."),
+    )
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="customers")
+    account_manager = models.ForeignKey(
+        User,
+        verbose_name=_("account manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
+        help_text=_("The default owner of new issues and the fallback for reminders of unowned ones."),
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contact(models.Model):
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"))
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    receives_updates = models.BooleanField(
+        _("receives updates"),
+        default=True,
+        help_text=_("Off: the contact only hears when an issue is resolved."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [models.UniqueConstraint(fields=["customer", "email"], name="contact_unique_email")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
