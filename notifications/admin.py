@@ -7,6 +7,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from notifications.compose import rendered
 from notifications.models import OutboundEmail
 
 Status = OutboundEmail.Status
@@ -22,7 +23,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     actions = ["retry_now", "cancel"]
     fields = ["status", "kind", "recipient", "recipient_name", "language", "subject", "issue", "attempts",
               "next_attempt_at", "lease_expires_at", "sent_at", "last_error", "message_id", "dedupe_key",
-              "headers", "preview", "body_text"]
+              "headers", "context", "preview"]
     readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
@@ -38,8 +39,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("preview"))
     def preview(self, email: OutboundEmail) -> str:
         # A sandboxed frame: the email's HTML can neither run scripts nor touch the admin.
+        shown = rendered(email)
         return format_html('<iframe sandbox srcdoc="{}" title="{}" style="width:100%;max-width:720px;height:480px;'
-                           'border:1px solid #ccc;background:#fff"></iframe>', email.body_html, email.subject)
+                           'border:1px solid #ccc;background:#fff"></iframe><pre>{}</pre>',
+                           shown.body_html, shown.subject, shown.body_text)
 
     @admin.action(description=_("Retry selected emails now"))
     def retry_now(self, request, queryset) -> None:

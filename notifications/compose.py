@@ -1,22 +1,35 @@
-"""Turn a kind of email, a recipient and a context into subject, text and HTML, with safe headers."""
+"""Render outbox rows into subject, text and HTML, with threading and unsubscribe headers.
+
+A row is rendered by the worker that claims it: queueing stays a cheap insert (the SLA scan queues
+thousands at once) and a batch renders with a fixed number of queries. What was rendered is saved
+with the attempt's result, so the admin shows what was sent and a retry sends the same message.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
+from django.contrib.auth import get_user_model
 from django.template import Context
 from django.template.loader import get_template
-from django.urls import reverse
 from django.utils import timezone, translation
 
-from notifications.outbox import Email, new_message_id
+from issues.models import Issue, IssueEvent
+from notifications.emails import (
+    CONTEXT_FOR_KIND,
+    DATE_FORMATS,
+    Lookups,
+    customer_facts,
+    person,
+    staff_facts,
+)
+from notifications.links import issue_link, unsubscribe_link
+from notifications.models import OutboundEmail
 
-UNSUBSCRIBE_SALT = "inloop.unsubscribe"
-# Dates in emails: with the weekday and a 24-hour time, so "by Friday" is never ambiguous.
-DATE_FORMATS = {"en": "D j M Y, H:i", "ko": "Y년 n월 j일 (D) H:i"}
+log = logging.getLogger(__name__)
 # Anything a mail client might treat as a line break, and other control characters.
 LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85\x00-\x1f\x7f]+")
 
@@ -25,8 +38,6 @@ LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85\x00-\x1f\x7f]+")
 class Recipient:
     email: str
     name: str
-    language: str
-    contact_id: int | None = None
 
 
 def single_line(text: str, limit: int = 250) -> str:
@@ -35,26 +46,70 @@ def single_line(text: str, limit: int = 250) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def site_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
-def issue_link(issue, *, compose: bool = False) -> str:
-    path = reverse("issue_detail", kwargs={"pk": issue.pk})
-    return site_url(f"{path}?compose=update" if compose else path)
-
-
-def thread_id(issue) -> str:
+def thread_id(issue_id: int) -> str:
     """The issue's first message: every email about the issue refers to it, so clients show one thread."""
-    return f"<issue-{issue.pk}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+    return f"<issue-{issue_id}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
-def unsubscribe_token(contact_id: int) -> str:
-    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT).sign(str(contact_id))
+RENDERED_FIELDS = ["subject", "body_text", "body_html", "headers"]
 
 
-def unsubscribe_link(contact_id: int) -> str:
-    return site_url(reverse("unsubscribe", kwargs={"token": unsubscribe_token(contact_id)}))
+def render_rows(rows: list[OutboundEmail]) -> list[tuple[OutboundEmail, Exception]]:
+    """Render, in memory, the rows not rendered yet. Returns the rows that could not be rendered."""
+    todo = [row for row in rows if not row.subject]
+    if not todo:
+        return []
+    lookups = load_lookups(todo)
+    failures = []
+    for row in todo:
+        try:
+            fill(row, lookups)
+        except Exception as error:  # one broken email must not hold back the rest of the batch
+            log.exception("outbox: could not render %s %s", row.kind, row.pk)
+            failures.append((row, error))
+    return failures
+
+
+def rendered(row: OutboundEmail) -> OutboundEmail:
+    """The row as it will be sent, rendering a copy (not saved) if no worker has rendered it yet."""
+    if row.subject:
+        return row
+    copy = OutboundEmail.objects.get(pk=row.pk)
+    fill(copy, load_lookups([copy]))
+    return copy
+
+
+def load_lookups(rows: list[OutboundEmail]) -> Lookups:
+    issue_ids = {row.issue_id for row in rows if row.issue_id}
+    user_ids = {row.context["actor"] for row in rows if row.context.get("actor")}
+    event_ids = {row.context[key] for row in rows for key in ("event", "latest_event") if row.context.get(key)}
+    return Lookups(
+        issues=Issue.objects.select_related("customer__team", "owner").in_bulk(issue_ids),
+        users=get_user_model().objects.in_bulk(user_ids),
+        events=IssueEvent.objects.select_related("actor").in_bulk(event_ids),
+    )
+
+
+def fill(row: OutboundEmail, lookups: Lookups) -> None:
+    language = row.language if row.language in DATE_FORMATS else "en"
+    issue = lookups.issues.get(row.issue_id)
+    context = {"recipient": Recipient(row.recipient, row.recipient_name), "issue": issue}
+    headers: dict[str, str] = {}
+    if issue is not None:
+        context.update(reference=issue.reference, issue_url=issue_link(issue.pk),
+                       compose_url=issue_link(issue.pk, compose=True), owner_name=person(issue.owner, language))
+        headers.update({"In-Reply-To": thread_id(issue.pk), "References": thread_id(issue.pk)})
+    if row.contact_id is not None:
+        link = unsubscribe_link(row.contact_id)
+        context.update(unsubscribe_url=link, facts=customer_facts(issue, language))
+        headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    elif issue is not None:
+        context.update(staff_facts(issue, language))
+    if row.context.get("automatic"):
+        headers["Auto-Submitted"] = "auto-generated"
+    context.update(CONTEXT_FOR_KIND[row.kind](row.context, lookups, language))
+    row.subject, row.body_text, row.body_html = render(row.kind, language, context)
+    row.headers = headers
 
 
 def render(template: str, language: str, context: dict) -> tuple[str, str, str]:
@@ -69,27 +124,3 @@ def render(template: str, language: str, context: dict) -> tuple[str, str, str]:
         text = get_template(f"{base}.txt").template.render(Context(context, autoescape=False))
         html = get_template(f"{base}.html").render(context)
     return single_line(subject), text.strip() + "\n", html
-
-
-def compose(*, kind: str, template: str, recipient: Recipient, dedupe_key: str, context: dict,
-            issue=None, automatic: bool = False) -> Email:
-    """One email to one person, with threading and (for customers) one-click unsubscribe."""
-    language = recipient.language if recipient.language in {"en", "ko"} else "en"
-    headers: dict[str, str] = {}
-    context = {**context, "recipient": recipient, "issue": issue}
-    if issue is not None:
-        context.update(reference=issue.reference, issue_url=issue_link(issue))
-        headers.update({"In-Reply-To": thread_id(issue), "References": thread_id(issue)})
-    if recipient.contact_id is not None:
-        link = unsubscribe_link(recipient.contact_id)
-        context["unsubscribe_url"] = link
-        headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-    if automatic:
-        headers["Auto-Submitted"] = "auto-generated"
-    subject, text, html = render(template, language, context)
-    return Email(
-        recipient=recipient.email, recipient_name=single_line(recipient.name, 200), language=language,
-        subject=subject, body_text=text, body_html=html, kind=kind, dedupe_key=dedupe_key[:255],
-        message_id=new_message_id(), issue_id=issue.pk if issue is not None else None,
-        contact_id=recipient.contact_id, headers=headers,
-    )

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from issues.models import EventKind, IssueEvent
+from notifications.compose import RENDERED_FIELDS, render_rows
 from notifications.models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,11 @@ def claim(*, now: datetime, limit: int) -> Batch | None:
             next_attempt_at=lease_until, attempts=F("attempts") + 1,
         )
     rows = list(OutboundEmail.objects.filter(claim_token=token, status=OutboundEmail.Status.SENDING).order_by("pk"))
-    return Batch(token, rows) if rows else None
+    if not rows:
+        return None
+    for row, error in render_rows(rows):
+        _give_up(row, token, error)
+    return Batch(token, [row for row in rows if row.subject])
 
 
 def send(batch: Batch, *, now: datetime) -> int:
@@ -150,14 +155,17 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), timedelta(hours=1))
 
 
-def _ours(row: OutboundEmail, token: uuid.UUID):
-    # Only the worker holding the claim may record a result: an expired lease may have passed it on.
-    return OutboundEmail.objects.filter(pk=row.pk, claim_token=token, status=OutboundEmail.Status.SENDING)
+def _record(row: OutboundEmail, token: uuid.UUID, **result) -> int:
+    """Write an attempt's result, with what was rendered. Only the worker holding the claim may:
+    an expired lease may have passed the row on to another worker."""
+    rendered = {name: getattr(row, name) for name in RENDERED_FIELDS}
+    return OutboundEmail.objects.filter(pk=row.pk, claim_token=token, status=OutboundEmail.Status.SENDING).update(
+        lease_expires_at=None, claim_token=None, **rendered, **result
+    )
 
 
 def _mark_sent(row: OutboundEmail, token: uuid.UUID, *, now: datetime) -> bool:
-    return bool(_ours(row, token).update(status=OutboundEmail.Status.SENT, sent_at=now, last_error="",
-                                         lease_expires_at=None, claim_token=None))
+    return bool(_record(row, token, status=OutboundEmail.Status.SENT, sent_at=now, last_error=""))
 
 
 def _note_on_timelines(rows: list[OutboundEmail], *, now: datetime) -> None:
@@ -173,14 +181,13 @@ def _retry_later(row: OutboundEmail, token: uuid.UUID, error: BaseException, *, 
     if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
         _give_up(row, token, error)
         return
-    _ours(row, token).update(status=OutboundEmail.Status.PENDING, next_attempt_at=now + backoff(row.attempts),
-                             last_error=describe(error), lease_expires_at=None, claim_token=None)
+    _record(row, token, status=OutboundEmail.Status.PENDING, next_attempt_at=now + backoff(row.attempts),
+            last_error=describe(error))
     log.warning("outbox: %s to %s will be retried: %s", row.kind, row.recipient, describe(error))
 
 
 def _give_up(row: OutboundEmail, token: uuid.UUID, error: BaseException) -> None:
-    _ours(row, token).update(status=OutboundEmail.Status.FAILED, last_error=describe(error),
-                             lease_expires_at=None, claim_token=None)
+    _record(row, token, status=OutboundEmail.Status.FAILED, last_error=describe(error))
     log.error("outbox: %s to %s failed for good: %s", row.kind, row.recipient, describe(error))
 
 

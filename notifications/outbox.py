@@ -1,4 +1,8 @@
-"""Put emails in the outbox. Called inside the transaction of the change that caused them."""
+"""Put emails in the outbox. Called inside the transaction of the change that caused them.
+
+Queueing is a cheap insert: what to say is stored as a small context and rendered by the worker
+that first claims the row (see ``notifications.compose``).
+"""
 
 from __future__ import annotations
 
@@ -19,20 +23,18 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Email:
-    """One composed email, ready for the outbox."""
+    """One email to queue: to whom, in which language, of which kind, about what."""
 
     recipient: str
     recipient_name: str
     language: str
-    subject: str
-    body_text: str
-    body_html: str
     kind: str
     dedupe_key: str
-    message_id: str
     issue_id: int | None = None
     contact_id: int | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    context: dict = field(default_factory=dict)
+    # Staff reminders wait for the working day; None means as soon as possible.
+    not_before: datetime | None = None
 
 
 def new_message_id() -> str:
@@ -42,24 +44,23 @@ def new_message_id() -> str:
 def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[OutboundEmail]:
     """Write the emails to the outbox; a dedupe key already there is skipped, not duplicated.
 
-    Returns the rows this call wrote. Delivery happens later, in a worker: after the transaction
-    commits, a worker is nudged so the emails leave within seconds.
+    Returns the rows this call wrote. After the transaction commits, a worker is nudged so the emails
+    leave within seconds.
     """
     if not emails:
         return []
     now = now or timezone.now()
-    rows = [
-        OutboundEmail(
-            recipient=email.recipient, recipient_name=email.recipient_name, language=email.language,
-            subject=email.subject, body_text=email.body_text, body_html=email.body_html,
-            headers=email.headers, kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id,
-            dedupe_key=email.dedupe_key, message_id=email.message_id, created_at=now, next_attempt_at=now,
-        )
-        for email in emails
-    ]
-    keys = [row.dedupe_key for row in rows]
+    keys = [email.dedupe_key[:255] for email in emails]
     existing = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-    fresh = [row for row in rows if row.dedupe_key not in existing]
+    fresh = [
+        OutboundEmail(
+            recipient=email.recipient, recipient_name=email.recipient_name[:200], language=email.language,
+            kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id, context=email.context,
+            dedupe_key=key, message_id=new_message_id(), created_at=now, next_attempt_at=email.not_before or now,
+        )
+        for email, key in zip(emails, keys, strict=True)
+        if key not in existing
+    ]
     # ignore_conflicts covers a concurrent transaction that wrote the same key since the check above.
     OutboundEmail.objects.bulk_create(fresh, ignore_conflicts=True)
     if fresh:

@@ -14,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from issues.models import Contact
-from notifications.compose import UNSUBSCRIBE_SALT
+from notifications.links import UNSUBSCRIBE_SALT
 
 
 @csrf_exempt

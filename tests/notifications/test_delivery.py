@@ -14,7 +14,7 @@ from issues import services
 from issues.models import EventKind
 from notifications.delivery import backoff, claim, deliver_due
 from notifications.models import OutboundEmail
-from notifications.outbox import Email, enqueue, new_message_id
+from notifications.outbox import Email, enqueue
 from tests.factories import ContactFactory, make_issue
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
@@ -23,10 +23,10 @@ Status = OutboundEmail.Status
 
 
 def queue(count: int, *, at: datetime = T0, prefix: str = "mail") -> list[OutboundEmail]:
+    """Resolution notices about no issue in particular: the simplest emails there are."""
     return enqueue([
         Email(recipient=f"{prefix}{n}@customer.example.com", recipient_name=f"Reader {n}", language="en",
-              subject=f"Message {n}", body_text=f"Plain {n}\n", body_html=f"<p>Rich {n}</p>", kind="public_update",
-              dedupe_key=f"{prefix}:{n}", message_id=new_message_id())
+              kind="resolved", dedupe_key=f"{prefix}:{n}", context={"body": f"Fixed {n}"})
         for n in range(count)
     ], now=at)
 

@@ -9,7 +9,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.compose import unsubscribe_token
+from notifications.links import unsubscribe_token
 from notifications.models import OutboundEmail
 from notifications.outbox import Email, enqueue, new_message_id
 from tests.factories import ContactFactory, UserFactory
@@ -90,9 +90,8 @@ def test_an_expired_link_says_so(client, contact, settings, monkeypatch):
 
 
 def queued(status: str = Status.PENDING, error: str = "") -> OutboundEmail:
-    enqueue([Email(recipient="grace@acme.example.com", recipient_name="Grace", language="en", subject="Hello",
-                   body_text="Plain", body_html="<p>Hello <script>alert(1)</script></p>", kind="resolved",
-                   dedupe_key=new_message_id(), message_id=new_message_id())])
+    enqueue([Email(recipient="grace@acme.example.com", recipient_name="Grace", language="en", kind="resolved",
+                   dedupe_key=new_message_id(), context={"body": "Fixed <script>alert(1)</script>"})])
     row = OutboundEmail.objects.latest("id")
     OutboundEmail.objects.filter(pk=row.pk).update(status=status, last_error=error)
     row.refresh_from_db()
