@@ -9,7 +9,7 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from issues.models import EventKind, Issue, Severity, Status
 from issues.sla import Clock, ClockState
@@ -49,7 +49,8 @@ def promised_day(at: datetime, now: datetime) -> str:
     if local.date() == timezone.localtime(now).date():
         return _("today %(time)s") % {"time": formats.date_format(local, "H:i")}
     if at - now < timedelta(days=6):
-        return formats.date_format(local, "D")
+        # English says "Fri"; Korean reads better with the whole day name ("금요일").
+        return formats.date_format(local, pgettext("weekday of a promised update", "D"))
     return formats.date_format(local, "n/j")
 
 
@@ -57,7 +58,7 @@ def clock_badge(issue: Issue, now: datetime) -> Badge:
     """The one clock that matters for an open issue, read from the stored columns."""
     clocks = issue.stored_clocks()
     if clocks.update.paused:
-        return Badge("paused", _("paused: waiting on customer"), "⏸")
+        return Badge("paused", _("paused: waiting on customer"), "‖")
     running = [(name, clock) for name, clock in (("ack", clocks.acknowledge), ("update", clocks.update)) if clock.due_at]
     if not running:
         return Badge("stopped", _("no clock running"))
@@ -74,7 +75,7 @@ def clock_badge(issue: Issue, now: datetime) -> Badge:
     text = (_("ack due in %(time)s") if name == "ack" else _("update due in %(time)s")) % {
         "time": span(clock.due_at - now)}
     if state == ClockState.AT_RISK:
-        return Badge("at_risk", text, "⏳", _("At risk: due %(due)s") % {"due": due})
+        return Badge("at_risk", text, "◔", _("At risk: due %(due)s") % {"due": due})
     return Badge("ok", text, "", _("Due %(due)s") % {"due": due})
 
 

@@ -17,6 +17,11 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
+def only_get(request: HttpRequest) -> HttpResponse | None:
+    """A page answers GET (and HEAD); called after the visibility lookup so a hidden page stays a 404."""
+    return None if request.method in {"GET", "HEAD"} else HttpResponseNotAllowed(["GET"])
+
+
 def issue_action(view: Callable[[HttpRequest, Issue], HttpResponse]) -> Callable[..., HttpResponse]:
     """Log in, find the issue among those the user may see (404 otherwise, before anything else is
     said about it), and accept only POST (CSRF is checked by the middleware)."""

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 
 from issues import selectors
 from issues.selectors import InboxQuery
+from issues.views.common import only_get
 
 # The customer page lists this many of the most urgent open issues; the inbox, filtered, has them all.
 OPEN_ISSUES_SHOWN = 50
@@ -22,12 +23,13 @@ def customer_list(request: HttpRequest) -> HttpResponse:
                   {"customers": selectors.customers_overview(request.user), "now": timezone.now()})
 
 
-@require_GET
 @login_required
 def customer_detail(request: HttpRequest, slug: str) -> HttpResponse:
     customer = selectors.customer_page(request.user, slug)
     if customer is None:
         raise Http404
+    if refused := only_get(request):
+        return refused
     now = timezone.now()
     issues = selectors.inbox(request.user, InboxQuery(customer=slug), now=now)[:OPEN_ISSUES_SHOWN]
     return render(request, "issues/customer_detail.html", {

@@ -28,7 +28,7 @@ from issues.forms import (
     add_service_error,
 )
 from issues.models import Issue
-from issues.views.common import is_htmx, issue_action
+from issues.views.common import is_htmx, issue_action, only_get
 
 
 def compose_draft(issue: Issue) -> str:
@@ -70,7 +70,7 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_page(request.user, pk)
     if issue is None:
         raise Http404
-    return render_issue(request, issue, compose=request.GET.get("compose") == "update")
+    return only_get(request) or render_issue(request, issue, compose=request.GET.get("compose") == "update")
 
 
 def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,

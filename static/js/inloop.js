@@ -61,7 +61,12 @@
   };
 
   document.addEventListener("keydown", (event) => {
-    if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target)) {
+      // Escape leaves a field, so the shortcuts work again without reaching for the mouse.
+      if (event.key === "Escape" && event.target.blur) event.target.blur();
+      return;
+    }
     const action = keys[event.key];
     if (!action) return;
     event.preventDefault();
