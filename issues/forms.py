@@ -70,11 +70,12 @@ class StatusForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Resolving has its own form (it may say what was done); offer the other moves the workflow allows.
         moves = STATUS_MOVES[issue.status] - {Status.RESOLVED}
-        self.fields["status"].choices = [(s.value, s.label) for s in Status if s in moves]
+        self.moves = [(s.value, s.label) for s in Status if s in moves]
+        self.fields["status"].choices = [("", _("Choose a status"))] + self.moves
 
     @property
     def has_moves(self) -> bool:
-        return bool(self.fields["status"].choices)
+        return bool(self.moves)
 
 
 class ResolveForm(forms.Form):

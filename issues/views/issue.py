@@ -47,7 +47,7 @@ def page_forms(issue: Issue, *, compose: bool = False, **bound: forms.Form) -> d
         "note_form": NoteForm(),
         "assign_form": AssignForm(people=people, initial={"owner": issue.owner_id}),
         "severity_form": SeverityForm(initial={"severity": issue.severity}),
-        "status_form": StatusForm(issue=issue, initial={"status": issue.status}),
+        "status_form": StatusForm(issue=issue),
         "resolve_form": ResolveForm(),
     } | bound
 
