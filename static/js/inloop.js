@@ -43,9 +43,10 @@
     const row = currentRow();
     const form = document.getElementById("bulk-form");
     if (!row || !form || !window.htmx) return;
+    // Only this row: the source sits outside the bulk form, so checked boxes are not sent along.
     htmx.ajax("POST", form.getAttribute("action"), {
       target: "#inbox-results",
-      source: form,
+      source: document.getElementById("inbox-results"),
       values: { issues: row.dataset.issue, action: "acknowledge", filters: form.elements.filters.value },
     });
   }

@@ -97,19 +97,30 @@ def test_a_missing_title_is_reported_and_what_was_typed_stays(signed_in: Page, p
 
 def test_keyboard_moves_opens_and_explains_itself(signed_in: Page, people, live_server):
     acme = people["acme"]
-    make_issue(customer=acme, at=ago(hours=3), severity="red", title="Most urgent")
+    urgent = make_issue(customer=acme, at=ago(hours=3), severity="red", title="Most urgent")
     calm = make_issue(customer=acme, at=ago(minutes=5), severity="green", title="Calm one")
     page = signed_in
     page.reload()
 
+    page.evaluate("document.getElementById('shortcuts').addEventListener('shown.bs.modal', () => window.shown = true)")
     page.keyboard.press("?")
     expect(page.get_by_role("dialog")).to_contain_text("Next / previous issue in the inbox")
+    page.wait_for_function("window.shown === true")  # Bootstrap ignores Escape while the modal fades in
     page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
     page.keyboard.press("/")
     expect(page.get_by_label("Search")).to_be_focused()
     page.keyboard.press("Escape")
+    page.get_by_label(f"Select ACME-{calm.pk}").check()  # a checked box is not what `a` acknowledges
+    page.keyboard.press("Escape")
     page.keyboard.press("j")
-    page.keyboard.press("j")
+    page.keyboard.press("a")
+    expect(page.get_by_text("1 issue changed.")).to_be_visible()
+    assert Issue.objects.get(pk=urgent.pk).acknowledged_at is not None
+    assert Issue.objects.get(pk=calm.pk).acknowledged_at is None
+    # Acknowledged, the red issue is no longer overdue and sorts below the calm one: `k` goes up to it.
+    expect(page.locator(".inbox tbody tr").first).to_contain_text("Calm one")
+    page.keyboard.press("k")
     page.keyboard.press("o")
     expect(page).to_have_url(f"{live_server.url}/issues/{calm.pk}/")
     page.keyboard.press("a")
