@@ -118,6 +118,8 @@ class Issue(models.Model):
             models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
             models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
             models.Index(fields=["customer", "status"], name="issue_customer_status"),
+            # The customers page: when did each customer last hear from us.
+            models.Index(fields=["customer", "customer_last_heard_at"], name="issue_customer_last_heard"),
         ]
 
     def __str__(self) -> str:

@@ -44,8 +44,8 @@ def main() -> None:
     from django.db import connection, transaction
     from django.test.utils import setup_databases, teardown_databases
 
-    from notifications.delivery import deliver_due
     from issues.models import Contact, Customer, Issue, Team
+    from notifications.delivery import deliver_due
     from notifications.outbox import Email, enqueue
     from tests.mailserver import free_port
 

@@ -1,0 +1,52 @@
+"""The inbox's filters: a GET form whose values live in the URL, so a view can be bookmarked and shared."""
+
+from __future__ import annotations
+
+from django import forms
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from issues.models import OPEN_STATUSES, Severity
+from issues.selectors import InboxQuery
+
+ANY = [("", _("Any"))]
+OWNER_CHOICES = [("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned"))]
+CLOCK_CHOICES = [("", _("Any")), ("at_risk", _("At risk")), ("breached", _("Overdue"))]
+FILTER_FIELDS = ("severity", "status", "owner", "customer", "clock", "q")
+
+
+class InboxFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=200,
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Title, description or customer")}))
+    severity = forms.ChoiceField(label=_("Severity"), required=False, choices=ANY + list(Severity.choices))
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=ANY + [(s.value, s.label) for s in OPEN_STATUSES])
+    owner = forms.ChoiceField(label=_("Owner"), required=False, choices=OWNER_CHOICES)
+    customer = forms.ChoiceField(label=_("Customer"), required=False)
+    clock = forms.ChoiceField(label=_("Clock"), required=False, choices=CLOCK_CHOICES)
+
+    def __init__(self, data: QueryDict, *, customers) -> None:
+        super().__init__(data)
+        self.fields["customer"].choices = ANY + [(c.slug, c.name) for c in customers]
+
+    def query(self) -> InboxQuery:
+        """The filters to apply; a value the form rejects (an old bookmark, a hand-edited URL) is dropped."""
+        self.is_valid()
+        values = {name: self.cleaned_data.get(name, "") for name in FILTER_FIELDS if name not in self.errors}
+        values["q"] = " ".join(values.get("q", "").split())
+        return InboxQuery(**values)
+
+    @property
+    def active(self) -> bool:
+        return any(self.data.get(name) for name in FILTER_FIELDS)
+
+
+def filter_querystring(data: QueryDict, *, page: bool = True) -> str:
+    """The filters (and page) of a request as a query string: for page links, and to come back to
+    after a bulk action. Empty values are left out so the URL stays short enough to share."""
+    kept = QueryDict(mutable=True)
+    for name in (*FILTER_FIELDS, "page") if page else FILTER_FIELDS:
+        if data.get(name):
+            kept[name] = data[name]
+    return kept.urlencode()
+

@@ -1,0 +1,154 @@
+"""Forms of the issue pages. They parse input only; the rules live in ``issues.services``, whose
+``ValidationError``s are put back next to the field they name (``add_service_error``)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from issues.models import Contact, Issue, Severity, Status
+from issues.selectors import team_people
+from issues.services import STATUS_MOVES
+
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def add_service_error(form: forms.Form, error: ValidationError) -> None:
+    """Show a service's error next to the field it names, or above the form when the form lacks it."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class PublicUpdateForm(forms.Form):
+    prefix = "update"
+
+    body = forms.CharField(label=_("Update to the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    promised_update_at = forms.DateTimeField(
+        label=_("Promise the next update by"), required=False, widget=DATETIME_LOCAL,
+        help_text=_("Optional. The customer is told when to expect news; the update clock follows the promise."),
+    )
+
+
+class NoteForm(forms.Form):
+    prefix = "note"
+
+    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                           help_text=_("Only your colleagues see notes; they never reach the customer."))
+
+
+class AssignForm(forms.Form):
+    prefix = "assign"
+
+    owner = PersonChoiceField(label=_("Owner"), queryset=None, empty_label=None)
+
+    def __init__(self, *args, people, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+
+
+class SeverityForm(forms.Form):
+    prefix = "severity"
+
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
+
+
+class StatusForm(forms.Form):
+    prefix = "status"
+
+    status = forms.ChoiceField(label=_("Status"), choices=[])
+
+    def __init__(self, *args, issue: Issue, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Resolving has its own form (it may say what was done); offer the other moves the workflow allows.
+        moves = STATUS_MOVES[issue.status] - {Status.RESOLVED}
+        self.moves = [(s.value, s.label) for s in Status if s in moves]
+        self.fields["status"].choices = [("", _("Choose a status"))] + self.moves
+
+    @property
+    def has_moves(self) -> bool:
+        return bool(self.moves)
+
+
+class ResolveForm(forms.Form):
+    prefix = "resolve"
+
+    body = forms.CharField(label=_("What was done (sent to the customer)"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class BulkForm(forms.Form):
+    ACTIONS = [("acknowledge", _("Acknowledge")), ("assign", _("Assign to")), ("severity", _("Change severity to"))]
+
+    issues = forms.TypedMultipleChoiceField(label=_("Issues"), coerce=int, choices=[],
+                                            error_messages={"required": _("Select at least one issue.")})
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    owner = PersonChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Choose an owner"))
+    severity = forms.ChoiceField(label=_("Severity"), required=False,
+                                 choices=[("", _("Choose a severity"))] + list(Severity.choices))
+
+    def __init__(self, *args, people, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = people
+        # Any whole number is accepted here; which issues the user may touch is the view's lookup.
+        self.fields["issues"].valid_value = lambda value: str(value).isdigit()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("action") == "assign" and not data.get("owner"):
+            self.add_error("owner", _("Choose who should own the selected issues."))
+        if data.get("action") == "severity" and not data.get("severity"):
+            self.add_error("severity", _("Choose the new severity."))
+        return data
+
+
+class ContactChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, contact: Contact) -> str:
+        return f"{contact.name} ({contact.customer.name})" if self.show_customer else contact.name
+
+
+class NewIssueForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, empty_label=_("Choose a customer"))
+    reporter = ContactChoiceField(label=_("Contact"), queryset=None, required=False, empty_label=_("No contact"),
+                                  help_text=_("Who at the customer reported it; they get the emails."))
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.BLUE)
+    owner = PersonChoiceField(label=_("Owner"), queryset=None, required=False,
+                              empty_label=_("The customer's account manager"))
+
+    def __init__(self, *args, customers, people, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+        self.fields["owner"].queryset = people
+        customer = self.chosen_customer()
+        contacts = Contact.objects.filter(customer__in=customers).select_related("customer")
+        if customer is not None:
+            contacts = contacts.filter(customer=customer)
+            self.fields["owner"].queryset = team_people([customer.team_id])
+            self.fields["owner"].initial = customer.account_manager_id
+        self.fields["reporter"].queryset = contacts.order_by("customer__name", "name")
+        self.fields["reporter"].show_customer = customer is None
+
+    def chosen_customer(self):
+        """The customer picked so far (posted, or passed in the URL when the customer select changes)."""
+        key = self.add_prefix("customer")
+        raw = (self.data.get(key) if self.is_bound else None) or self.initial.get("customer")
+        if not raw or not str(raw).isdigit():
+            return None
+        return self.fields["customer"].queryset.select_related("account_manager").filter(pk=raw).first()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        customer, reporter = data.get("customer"), data.get("reporter")
+        if customer and reporter and reporter.customer_id != customer.pk:
+            self.add_error("reporter", _("This contact belongs to another customer."))
+        return data

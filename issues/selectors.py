@@ -1,0 +1,154 @@
+"""Read-side queries for the pages: each returns a queryset or a few rows in a fixed number of queries.
+
+Nothing here writes. Every query starts from what the user may see (``visible_to``), so a page built on
+these selectors cannot show another team's issue by accident.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least
+
+from issues.models import IS_OPEN, Contact, Customer, Issue, IssueEvent, Severity, Team
+
+# Stands in for "no due time" so LEAST and ORDER BY treat a stopped clock alike on SQLite and PostgreSQL
+# (PostgreSQL's LEAST skips NULLs, SQLite's MIN returns NULL).
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
+
+BREACHED, AT_RISK, ON_TIME = 0, 1, 2
+
+
+def _earliest(*fields: str) -> Least:
+    return Least(*(Coalesce(field, Value(NEVER), output_field=DateTimeField()) for field in fields))
+
+
+def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
+    """Annotate the next due time and the clock rank, and sort most urgent first: breached, then at
+    risk, then nearest due; severity breaks ties, then the older issue."""
+    return issues.annotate(
+        next_due_at=_earliest("ack_due_at", "update_due_at"),
+        next_risk_at=_earliest("ack_at_risk_at", "update_at_risk_at"),
+    ).annotate(
+        clock_rank=Case(
+            When(next_due_at__lte=now, then=Value(BREACHED)),
+            When(next_risk_at__lte=now, then=Value(AT_RISK)),
+            default=Value(ON_TIME),
+            output_field=IntegerField(),
+        )
+    ).order_by("clock_rank", "next_due_at", Severity.urgency(), "created_at", "pk")
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    """The inbox's filters, already validated; empty strings mean "any"."""
+
+    severity: str = ""
+    status: str = ""
+    owner: str = ""  # "me", "unassigned" or "" (anyone)
+    customer: str = ""  # a customer's slug
+    clock: str = ""  # "at_risk", "breached" or ""
+    q: str = ""
+
+
+def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
+    """Open issues of the user's teams matching the filters, most urgent first, rows ready to render."""
+    issues = Issue.objects.visible_to(user).open().select_related("customer", "owner")
+    if query.severity:
+        issues = issues.filter(severity=query.severity)
+    if query.status:
+        issues = issues.filter(status=query.status)
+    if query.owner == "me":
+        issues = issues.filter(owner=user)
+    elif query.owner == "unassigned":
+        issues = issues.filter(owner=None)
+    if query.customer:
+        issues = issues.filter(customer__slug=query.customer)
+    if query.clock == "breached":
+        issues = issues.overdue(now)
+    elif query.clock == "at_risk":
+        issues = issues.at_risk(now)
+    if query.q:
+        issues = issues.filter(
+            Q(title__icontains=query.q) | Q(description__icontains=query.q) | Q(customer__name__icontains=query.q)
+        )
+    return with_urgency(issues, now)
+
+
+def issue_page(user, pk: int) -> Issue | None:
+    """The issue with everything its header shows, or None when the user may not see it."""
+    return (
+        Issue.objects.visible_to(user)
+        .select_related("customer", "customer__team", "customer__account_manager", "reporter", "owner")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def timeline(issue: Issue) -> QuerySet:
+    """Newest first: the latest word sits right under the compose box."""
+    return IssueEvent.objects.filter(issue=issue).select_related("actor").order_by("-at", "-pk")
+
+
+def visible_customers(user) -> QuerySet:
+    """Customers whose issues the user may see: their teams' customers; every customer for superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return Customer.objects.none()
+    if user.is_superuser:
+        return Customer.objects.all()
+    return Customer.objects.filter(team__in=Team.objects.of_person(user))
+
+
+def _per_customer(rows: QuerySet, aggregate) -> Subquery:
+    return Subquery(rows.filter(customer=OuterRef("pk")).order_by().values("customer")
+                    .annotate(value=aggregate).values("value"))
+
+
+def customers_overview(user) -> QuerySet:
+    """Visible customers with their open issue count, contact count and when they last heard from us.
+
+    Correlated subqueries, not joins: no GROUP BY over the customer rows, and each count reads one
+    customer's slice of an index."""
+    return visible_customers(user).select_related("team", "account_manager").annotate(
+        open_count=Coalesce(_per_customer(Issue.objects.filter(IS_OPEN), Count("pk")), 0),
+        contact_count=Coalesce(_per_customer(Contact.objects.all(), Count("pk")), 0),
+        # Newest first, LIMIT 1 (not MAX ... GROUP BY), so an index on (customer, customer_last_heard_at)
+        # answers it with one probe per customer.
+        last_heard_at=Subquery(
+            Issue.objects.filter(customer=OuterRef("pk"), customer_last_heard_at__isnull=False)
+            .order_by("-customer_last_heard_at").values("customer_last_heard_at")[:1]
+        ),
+    ).order_by("name")
+
+
+def customer_page(user, slug: str) -> Customer | None:
+    return customers_overview(user).filter(slug=slug).first()
+
+
+def team_people(team_ids) -> QuerySet:
+    """Active people (members and leads) of the given teams: who may own their customers' issues."""
+    return (
+        get_user_model().objects.filter(is_active=True)
+        .filter(Q(teams__in=team_ids) | Q(led_teams__in=team_ids))
+        .distinct().order_by("first_name", "last_name", "username")
+    )
+
+
+def people_of(user) -> QuerySet:
+    """Everyone the user works with: the people of the user's teams (of every team for superusers)."""
+    teams = Team.objects.all().values("pk") if user.is_superuser else Team.objects.of_person(user)
+    return team_people(teams)

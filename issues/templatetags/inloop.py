@@ -1,0 +1,195 @@
+"""Badges and timeline lines. Every badge carries its meaning in words (and a symbol), never colour alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from issues.models import EventKind, Issue, Severity, Status
+from issues.sla import Clock, ClockState
+from notifications.models import EmailKind
+
+register = template.Library()
+
+SEVERITY_CLASSES = {
+    Severity.RED: "sev-red",
+    Severity.ORANGE: "sev-orange",
+    Severity.BLUE: "sev-blue",
+    Severity.GREEN: "sev-green",
+}
+SEVERITY_SYMBOLS = {Severity.RED: "▲", Severity.ORANGE: "◆", Severity.BLUE: "●", Severity.GREEN: "○"}
+
+
+@dataclass(frozen=True)
+class Badge:
+    state: str
+    text: str
+    symbol: str = ""
+    title: str = ""
+
+
+def span(delta: timedelta) -> str:
+    """A short, rounded-down length of time: "45 min", "3 h", "2 d"."""
+    minutes = max(int(abs(delta).total_seconds() // 60), 1)
+    if minutes < 60:
+        return _("%(n)d min") % {"n": minutes}
+    if minutes < 48 * 60:
+        return _("%(n)d h") % {"n": minutes // 60}
+    return _("%(n)d d") % {"n": minutes // (24 * 60)}
+
+
+def promised_day(at: datetime, now: datetime) -> str:
+    """A weekday for a promise within the week ("Fri"), a short date beyond it."""
+    local = timezone.localtime(at)
+    if local.date() == timezone.localtime(now).date():
+        return _("today %(time)s") % {"time": formats.date_format(local, "H:i")}
+    if at - now < timedelta(days=6):
+        # English says "Fri"; Korean reads better with the whole day name ("금요일").
+        return formats.date_format(local, pgettext("weekday of a promised update", "D"))
+    return formats.date_format(local, "n/j")
+
+
+def clock_badge(issue: Issue, now: datetime) -> Badge:
+    """The one clock that matters for an open issue, read from the stored columns."""
+    clocks = issue.stored_clocks()
+    if clocks.update.paused:
+        return Badge("paused", _("paused: waiting on customer"), "‖")
+    running = [(name, clock) for name, clock in (("ack", clocks.acknowledge), ("update", clocks.update)) if clock.due_at]
+    if not running:
+        return Badge("stopped", _("no clock running"))
+    name, clock = min(running, key=lambda item: item[1].due_at)
+    state = clock.state(now)
+    due = formats.date_format(timezone.localtime(clock.due_at), "Y-m-d H:i")
+    if state == ClockState.BREACHED:
+        text = (_("ack overdue %(time)s") if name == "ack" else _("update overdue %(time)s")) % {
+            "time": span(now - clock.due_at)}
+        return Badge("breached", text, "⚠", _("Overdue since %(due)s") % {"due": due})
+    if name == "update" and issue.promised_update_at and state == ClockState.OK:
+        return Badge("ok", _("promised %(day)s") % {"day": promised_day(clock.due_at, now)}, "✓",
+                     _("Next update promised by %(due)s") % {"due": due})
+    text = (_("ack due in %(time)s") if name == "ack" else _("update due in %(time)s")) % {
+        "time": span(clock.due_at - now)}
+    if state == ClockState.AT_RISK:
+        return Badge("at_risk", text, "◔", _("At risk: due %(due)s") % {"due": due})
+    return Badge("ok", text, "", _("Due %(due)s") % {"due": due})
+
+
+@register.inclusion_tag("partials/clock_badge.html")
+def clock_badge_for(issue: Issue, now: datetime) -> dict:
+    return {"badge": clock_badge(issue, now)}
+
+
+@register.inclusion_tag("partials/severity_badge.html")
+def severity_badge(severity: str) -> dict:
+    return {"css": SEVERITY_CLASSES.get(severity, "sev-blue"), "symbol": SEVERITY_SYMBOLS.get(severity, ""),
+            "label": Severity(severity).label}
+
+
+@register.simple_tag
+def clock_state(clock: Clock, now: datetime) -> str:
+    """The state of one clock in words, for the issue header."""
+    return {
+        ClockState.OK: _("on time"),
+        ClockState.AT_RISK: _("at risk"),
+        ClockState.BREACHED: _("overdue"),
+        ClockState.PAUSED: _("paused: waiting on customer"),
+        ClockState.STOPPED: _("stopped"),
+    }[clock.state(now)]
+
+
+@register.filter
+def status_label(status: str) -> str:
+    return str(Status(status).label) if status in Status.values else status
+
+
+def _clock_name(value: str) -> str:
+    return _("Update clock") if value == "update" else _("Acknowledge clock")
+
+
+def _due(event) -> str:
+    due = parse_datetime((event.data or {}).get("due_at") or "")
+    return formats.date_format(timezone.localtime(due), "Y-m-d H:i") if due else ""
+
+
+@register.simple_tag
+def event_summary(event) -> str:
+    """One line telling what a timeline event did, in the reader's language."""
+    actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Inloop")
+    kind, old, new = event.kind, event.old_value, event.new_value
+    values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event)}
+    if kind == EventKind.SEVERITY_CHANGED:
+        values.update(old=Severity(old).label if old in Severity.values else old, new=Severity(new).label)
+    if kind == EventKind.STATUS_CHANGED:
+        values.update(old=status_label(old), new=status_label(new))
+    if kind in {EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}:
+        data = event.data or {}
+        values.update(what=EmailKind(new).label if new in EmailKind.values else new,
+                      to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
+    lines = {
+        EventKind.CREATED: _("%(actor)s opened the issue"),
+        EventKind.ACKNOWLEDGED: _("%(actor)s acknowledged the issue"),
+        EventKind.ASSIGNED: _("%(actor)s assigned it to %(new)s"),
+        EventKind.SEVERITY_CHANGED: _("%(actor)s changed the severity from %(old)s to %(new)s"),
+        EventKind.STATUS_CHANGED: _("%(actor)s changed the status from %(old)s to %(new)s"),
+        EventKind.PUBLIC_UPDATE: _("%(actor)s wrote to the customer"),
+        EventKind.INTERNAL_NOTE: _("%(actor)s added an internal note"),
+        EventKind.RESOLVED: _("%(actor)s resolved the issue"),
+        EventKind.REOPENED: _("%(actor)s reopened the issue"),
+        EventKind.CLOCK_STARTED: _("%(clock)s started, due %(due)s"),
+        EventKind.CLOCK_RESCHEDULED: _("%(clock)s now due %(due)s"),
+        EventKind.CLOCK_PAUSED: _("%(clock)s paused"),
+        EventKind.CLOCK_RESUMED: _("%(clock)s resumed, due %(due)s"),
+        EventKind.CLOCK_STOPPED: _("%(clock)s stopped"),
+        EventKind.CLOCK_WARNED: _("%(clock)s at risk: the owner was reminded"),
+        EventKind.CLOCK_BREACHED: _("%(clock)s ran out: the owner and the team lead were told"),
+        EventKind.BREACH_CLEARED: _("%(clock)s back on time"),
+        EventKind.AUTO_STATUS_EMAIL: _("Automatic status email to the customer"),
+        EventKind.EMAIL_QUEUED: _("Email queued (%(what)s) to %(to)s"),
+        EventKind.EMAIL_SENT: _("Email sent (%(what)s) to %(to)s"),
+    }
+    line = lines.get(kind)
+    return line % values if line else str(EventKind(kind).label if kind in EventKind.values else kind)
+
+
+CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE}
+
+
+@register.filter
+def is_conversation(event) -> bool:
+    """Written words (updates, notes, descriptions, resolutions) get a card; the rest a compact line."""
+    return event.kind in CONVERSATION or (event.kind in {EventKind.CREATED, EventKind.RESOLVED} and bool(event.body))
+
+
+@register.filter
+def is_system(event) -> bool:
+    return event.kind.startswith("clock_") or event.kind in {
+        EventKind.BREACH_CLEARED, EventKind.AUTO_STATUS_EMAIL, EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}
+
+
+@register.filter
+def promised_at(event) -> datetime | None:
+    return parse_datetime((event.data or {}).get("promised_update_at") or "")
+
+
+@register.filter
+def person(user) -> str:
+    if user is None:
+        return _("unassigned")
+    return user.get_full_name() or user.get_username()
+
+
+@register.simple_tag
+def silence(last_heard_at: datetime | None, now: datetime) -> str:
+    """How long the customer has gone without news from us, in whole days."""
+    if last_heard_at is None:
+        return _("never")
+    days = (timezone.localtime(now).date() - timezone.localtime(last_heard_at).date()).days
+    if days <= 0:
+        return _("today")
+    return ngettext("%(n)d day ago", "%(n)d days ago", days) % {"n": days}

@@ -1,0 +1,40 @@
+"""Customers: who they are, their open issues, their contacts, and how long since they heard from us."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from issues import selectors
+from issues.selectors import InboxQuery
+from issues.views.common import only_get
+
+# The customer page lists this many of the most urgent open issues; the inbox, filtered, has them all.
+OPEN_ISSUES_SHOWN = 50
+
+
+@require_GET
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "issues/customers.html",
+                  {"customers": selectors.customers_overview(request.user), "now": timezone.now()})
+
+
+@login_required
+def customer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    customer = selectors.customer_page(request.user, slug)
+    if customer is None:
+        raise Http404
+    if refused := only_get(request):
+        return refused
+    now = timezone.now()
+    issues = selectors.inbox(request.user, InboxQuery(customer=slug), now=now)[:OPEN_ISSUES_SHOWN]
+    return render(request, "issues/customer_detail.html", {
+        "customer": customer,
+        "issues": issues,
+        "contacts": customer.contacts.all(),
+        "now": now,
+    })

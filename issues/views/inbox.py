@@ -1,0 +1,85 @@
+"""The triage inbox: open issues of my teams, most urgent first, with filters in the URL and bulk actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
+
+from issues import selectors, services
+from issues.filters import InboxFilterForm, filter_querystring
+from issues.forms import BulkForm
+from issues.models import Issue
+from issues.views.common import is_htmx
+
+PAGE_SIZE = 25
+
+
+def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkForm | None = None,
+                 status: int = 200) -> HttpResponse:
+    customers = selectors.visible_customers(request.user).only("name", "slug").order_by("name")
+    filter_form = InboxFilterForm(filters, customers=customers)
+    now = timezone.now()
+    paginator = Paginator(selectors.inbox(request.user, filter_form.query(), now=now), PAGE_SIZE)
+    page = paginator.get_page(filters.get("page"))
+    context = {
+        "filter_form": filter_form,
+        "page": page,
+        "now": now,
+        "filters": filter_querystring(filters),
+        "filters_without_page": filter_querystring(filters, page=False),
+        "bulk_form": bulk_form or BulkForm(people=selectors.people_of(request.user)),
+    }
+    wants_rows = is_htmx(request) and request.headers.get("HX-Target") in {"inbox-results", "bulk-form"}
+    template = "issues/_inbox_results.html" if wants_rows else "issues/inbox.html"
+    return render(request, template, context, status=status)
+
+
+@require_GET
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return render_inbox(request, request.GET)
+
+
+def apply_bulk(request: HttpRequest, issues: list[Issue], data: dict) -> None:
+    """One service call per selected issue; what one issue refuses does not stop the others."""
+    done, refused = 0, []
+    for issue in issues:
+        try:
+            if data["action"] == "acknowledge":
+                services.acknowledge(issue=issue, by=request.user)
+            elif data["action"] == "assign":
+                services.assign(issue=issue, owner=data["owner"], by=request.user)
+            else:
+                services.change_severity(issue=issue, severity=data["severity"], by=request.user)
+            done += 1
+        except ValidationError as error:
+            refused.append(f"{issue.reference}: {' '.join(error.messages)}")
+    if done:
+        messages.success(request, ngettext("%(n)d issue changed.", "%(n)d issues changed.", done) % {"n": done})
+    for line in refused:
+        messages.warning(request, line)
+
+
+@require_POST
+@login_required
+def bulk(request: HttpRequest) -> HttpResponse:
+    filters = QueryDict(request.POST.get("filters", ""))
+    form = BulkForm(request.POST, people=selectors.people_of(request.user))
+    if not form.is_valid():
+        return render_inbox(request, filters, bulk_form=form, status=400)
+    wanted = set(form.cleaned_data["issues"])
+    issues = list(Issue.objects.visible_to(request.user).select_related("customer__team").filter(pk__in=wanted))
+    if len(issues) != len(wanted):
+        raise Http404
+    apply_bulk(request, sorted(issues, key=lambda issue: issue.pk), form.cleaned_data)
+    if is_htmx(request):
+        return render_inbox(request, filters)
+    return redirect(f"{reverse('inbox')}?{filter_querystring(filters)}")

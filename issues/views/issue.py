@@ -1,0 +1,164 @@
+"""The issue page and its actions. Each action parses one form and calls one service.
+
+htmx requests get the page's body back (with the form's errors, status 400, when the service says no);
+other requests are redirected after a change (post-redirect-get) or get the full page with the errors.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from issues import selectors, services
+from issues.forms import (
+    AssignForm,
+    NoteForm,
+    PublicUpdateForm,
+    ResolveForm,
+    SeverityForm,
+    StatusForm,
+    add_service_error,
+)
+from issues.models import Issue
+from issues.views.common import is_htmx, issue_action, only_get
+
+
+def compose_draft(issue: Issue) -> str:
+    """The start of an honest status update, in the customer's language, for the owner to complete."""
+    with translation.override(issue.customer.language):
+        return _("Here is an update on “%(title)s”: ") % {"title": issue.title}
+
+
+def page_forms(issue: Issue, *, compose: bool = False, **bound: forms.Form) -> dict[str, forms.Form]:
+    update_form = PublicUpdateForm(initial={"body": compose_draft(issue)} if compose else None)
+    if compose:
+        update_form.fields["body"].widget.attrs.update(autofocus=True, **{"data-compose": "true"})
+    people = selectors.team_people([issue.customer.team_id])
+    return {
+        "update_form": update_form,
+        "note_form": NoteForm(),
+        "assign_form": AssignForm(people=people, initial={"owner": issue.owner_id}),
+        "severity_form": SeverityForm(initial={"severity": issue.severity}),
+        "status_form": StatusForm(issue=issue),
+        "resolve_form": ResolveForm(),
+    } | bound
+
+
+def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compose: bool = False,
+                 **bound: forms.Form) -> HttpResponse:
+    context = {
+        "issue": issue,
+        "clocks": issue.stored_clocks(),
+        "events": selectors.timeline(issue),
+        "now": timezone.now(),
+        **page_forms(issue, compose=compose, **bound),
+    }
+    template = "issues/_issue.html" if is_htmx(request) else "issues/detail.html"
+    return render(request, template, context, status=status)
+
+
+@login_required
+def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    issue = selectors.issue_page(request.user, pk)
+    if issue is None:
+        raise Http404
+    return only_get(request) or render_issue(request, issue, compose=request.GET.get("compose") == "update")
+
+
+def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
+           call: Callable[[dict], object], done: str) -> HttpResponse:
+    """Validate, call the service, and answer: the fresh page, or the form with its errors (400)."""
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, done)
+            if not is_htmx(request):
+                return redirect(issue)
+            return render_issue(request, selectors.issue_page(request.user, issue.pk))
+    # The service rolled back; read the issue afresh so the page shows what is stored.
+    return render_issue(request, selectors.issue_page(request.user, issue.pk), status=400, **{name: form})
+
+
+@issue_action
+def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, PublicUpdateForm(request.POST), "update_form",
+        lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
+                                          promised_update_at=data["promised_update_at"]),
+        _("Your update is on the timeline and on its way to the customer."),
+    )
+
+
+@issue_action
+def add_note(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, NoteForm(request.POST), "note_form",
+        lambda data: services.post_update(issue=issue, by=request.user, public=False, body=data["body"]),
+        _("Internal note added."),
+    )
+
+
+@issue_action
+def acknowledge(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, forms.Form(request.POST), "acknowledge_form",
+        lambda data: services.acknowledge(issue=issue, by=request.user),
+        _("Acknowledged: the customer knows who owns the issue."),
+    )
+
+
+@issue_action
+def assign(request: HttpRequest, issue: Issue) -> HttpResponse:
+    people = selectors.team_people([issue.customer.team_id])
+    return submit(
+        request, issue, AssignForm(request.POST, people=people), "assign_form",
+        lambda data: services.assign(issue=issue, owner=data["owner"], by=request.user),
+        _("Owner changed."),
+    )
+
+
+@issue_action
+def change_severity(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, SeverityForm(request.POST), "severity_form",
+        lambda data: services.change_severity(issue=issue, severity=data["severity"], by=request.user),
+        _("Severity changed; the clocks follow the new severity."),
+    )
+
+
+@issue_action
+def change_status(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, StatusForm(request.POST, issue=issue), "status_form",
+        lambda data: services.change_status(issue=issue, status=data["status"], by=request.user),
+        _("Status changed."),
+    )
+
+
+@issue_action
+def resolve(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, ResolveForm(request.POST), "resolve_form",
+        lambda data: services.resolve(issue=issue, by=request.user, body=data["body"]),
+        _("Resolved: the customer is told what was done."),
+    )
+
+
+@issue_action
+def reopen(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, forms.Form(request.POST), "reopen_form",
+        lambda data: services.reopen(issue=issue, by=request.user),
+        _("Reopened: a fresh acknowledge clock is running."),
+    )

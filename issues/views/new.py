@@ -1,0 +1,40 @@
+"""Opening an issue by hand: the customer's account manager owns it unless someone else is chosen."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from issues import selectors, services
+from issues.forms import NewIssueForm, add_service_error
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def issue_new(request: HttpRequest) -> HttpResponse:
+    customers = selectors.visible_customers(request.user).order_by("name")
+    people = selectors.people_of(request.user)
+    if request.method == "GET":
+        # The customer select reloads this page (htmx swaps only the contact and owner fields).
+        form = NewIssueForm(initial={"customer": request.GET.get("customer")}, customers=customers, people=people)
+        return render(request, "issues/new.html", {"form": form})
+    form = NewIssueForm(request.POST, customers=customers, people=people)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            issue = services.open_issue(
+                customer=data["customer"], reporter=data["reporter"], title=data["title"],
+                description=data["description"], severity=data["severity"],
+                owner=data["owner"] or data["customer"].account_manager, by=request.user,
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(request, _("Issue %(reference)s opened.") % {"reference": issue.reference})
+            return redirect(issue)
+    return render(request, "issues/new.html", {"form": form}, status=400)

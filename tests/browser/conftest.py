@@ -1,0 +1,67 @@
+"""Playwright against Debian's chromium and a live server. Screenshots land in test-artifacts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PASSWORD = "correct horse battery"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if CHROMIUM.exists():
+        return
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is missing: apt-get install -y chromium")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync"]}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1360, "height": 900}, "timezone_id": "Asia/Seoul"}
+
+
+@pytest.fixture
+def people(transactional_db):
+    """The demo's cast: `manager` and a colleague in Enterprise Support, with two customers."""
+    manager = UserFactory(username="manager", first_name="Hana", last_name="Lee", password=PASSWORD)
+    colleague = UserFactory(username="daniel", first_name="Daniel", last_name="Cho")
+    team = TeamFactory(name="Enterprise Support", lead=UserFactory(username="lead", first_name="Jisoo",
+                                                                      last_name="Kim"))
+    team.members.add(manager, colleague)
+    acme = CustomerFactory(name="Acme Logistics", code="ACME", slug="acme", team=team, account_manager=manager)
+    hanbit = CustomerFactory(name="Hanbit Bank", code="HANBIT", slug="hanbit", team=team, account_manager=manager,
+                             language="ko")
+    ContactFactory(customer=acme, name="Grace Hopper", email="grace@acme.example.com")
+    ContactFactory(customer=hanbit, name="박서연", email="seoyeon@hanbit.example.kr", language="ko")
+    return {"manager": manager, "colleague": colleague, "acme": acme, "hanbit": hanbit}
+
+
+@pytest.fixture
+def signed_in(page: Page, live_server, people) -> Page:
+    page.set_default_timeout(5000)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("manager")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
