@@ -15,9 +15,12 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from issues import services
 from issues.models import (
     OPEN_STATUSES,
     Breach,
+    BusinessCalendar,
+    ClosedDay,
     Contact,
     Customer,
     Issue,
@@ -26,6 +29,7 @@ from issues.models import (
     SlaPolicy,
     Team,
 )
+from issues.models.calendar import WEEKDAYS
 
 
 def describe_duration(value: timedelta | None) -> str:
@@ -43,6 +47,16 @@ def describe_duration(value: timedelta | None) -> str:
     if minutes or not parts:
         parts.append(_("%(n)d min") % {"n": minutes})
     return " ".join(parts)
+
+
+class RecomputesClocks:
+    """Editing what the clocks count on moves the due times of the open issues it governs."""
+
+    def recompute(self, request, issues) -> None:
+        moved = services.recompute_open_clocks(issues=issues, by=request.user)
+        if moved:
+            self.message_user(request, ngettext("The due times of %d open issue moved.",
+                                                "The due times of %d open issues moved.", moved) % moved)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -76,11 +90,16 @@ class ContactInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "lead", "member_count", "customer_count"]
+class TeamAdmin(RecomputesClocks, admin.ModelAdmin):
+    list_display = ["name", "lead", "calendar", "member_count", "customer_count"]
     search_fields = ["name", "lead__username", "lead__first_name", "lead__last_name"]
     autocomplete_fields = ["lead"]
     filter_horizontal = ["members"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "calendar" in form.changed_data:
+            self.recompute(request, Issue.objects.filter(customer__team=obj, customer__calendar=None))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -97,8 +116,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "team", "account_manager", "language", "open_issue_count"]
+class CustomerAdmin(RecomputesClocks, admin.ModelAdmin):
+    list_display = ["name", "code", "team", "account_manager", "language", "calendar", "open_issue_count"]
     list_filter = ["team", "language"]
     search_fields = ["name", "code", "slug", "contacts__email"]
     prepopulated_fields = {"slug": ["name"]}
@@ -113,6 +132,11 @@ class CustomerAdmin(admin.ModelAdmin):
     def open_issue_count(self, customer: Customer) -> int:
         return customer.open_total
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change and {"calendar", "team"} & set(form.changed_data):
+            self.recompute(request, Issue.objects.filter(customer=obj))
+
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
@@ -123,8 +147,41 @@ class ContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
 
 
+class ClosedDayInline(admin.TabularInline):
+    model = ClosedDay
+    extra = 1
+
+
+@admin.register(BusinessCalendar)
+class BusinessCalendarAdmin(RecomputesClocks, admin.ModelAdmin):
+    list_display = ["name", "time_zone", "holiday_country", "working_week"]
+    search_fields = ["name"]
+    inlines = [ClosedDayInline]
+    fieldsets = [
+        (None, {"fields": ["name", "time_zone", "holiday_country"]}),
+        (_("Working hours"), {
+            "fields": [(f"{day}_opens", f"{day}_closes") for day in WEEKDAYS],
+            "description": _("Leave both times empty on days the team does not work."),
+        }),
+    ]
+
+    @admin.display(description=_("working week"))
+    def working_week(self, calendar: BusinessCalendar) -> str:
+        hours = calendar.weekly_hours()
+        total = sum((closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+                    for opens, closes in hours.values())
+        return _("%(days)d days, %(hours)s h") % {"days": len(hours), "hours": f"{total / 60:g}"}
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if change:
+            calendar = form.instance
+            self.recompute(request, Issue.objects.filter(
+                Q(customer__calendar=calendar) | Q(customer__calendar=None, customer__team__calendar=calendar)))
+
+
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(RecomputesClocks, admin.ModelAdmin):
     list_display = ["severity", "acknowledge", "update", "business_time", "warn_at", "auto_status_email"]
     fieldsets = [
         (None, {"fields": ["severity", "business_time", "warn_at", "auto_status_email"]}),
@@ -151,6 +208,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["severity"] if obj else []
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            self.recompute(request, Issue.objects.filter(severity=obj.severity))
 
     def has_add_permission(self, request) -> bool:
         # One policy per severity, created by a migration: there is nothing to add.

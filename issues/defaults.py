@@ -5,7 +5,7 @@ acknowledge and one working week (45 h) between updates on a Monday-Friday 09:00
 or 1 day / 7 days around the clock where no business calendar applies.
 """
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 WORKING_DAY_AND_WEEK = {
     "acknowledge_within": timedelta(hours=9),
@@ -26,3 +26,15 @@ def create_default_policies(policy_model) -> None:
     """Create the missing policies; existing ones, possibly edited by an admin, stay as they are."""
     for severity, values in DEFAULT_POLICIES.items():
         policy_model.objects.get_or_create(severity=severity, defaults={"warn_at": 0.75, **values})
+
+
+DEFAULT_CALENDAR = "Seoul office, Mon-Fri 09:00-18:00"
+
+
+def create_default_calendar(calendar_model) -> None:
+    """The working week the default business-time windows are written for (9 h a day, 45 h a week)."""
+    nine, six = time(9), time(18)
+    weekdays = {f"{day}_{edge}": hour for day in ("mon", "tue", "wed", "thu", "fri")
+                for edge, hour in (("opens", nine), ("closes", six))}
+    calendar_model.objects.get_or_create(name=DEFAULT_CALENDAR,
+                                         defaults={"time_zone": "Asia/Seoul", "holiday_country": "KR", **weekdays})

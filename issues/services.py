@@ -12,12 +12,14 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from issues import sla
-from issues.clocks import clock_setup, recompute_clocks
+from issues.clocks import ClockSetups, clock_setup, recompute_clocks
 from issues.models import (
+    IS_OPEN,
     OPEN_STATUSES,
     Breach,
     Clock,
@@ -30,6 +32,10 @@ from issues.models import (
     Status,
 )
 from notifications import emails
+
+RECOMPUTE_BATCH = 500
+# The columns sla.compute writes.
+CLOCK_COLUMNS = ["ack_due_at", "ack_at_risk_at", "update_due_at", "update_at_risk_at", "auto_email_due_at"]
 
 # Where change_status may move an issue. Resolving goes through resolve(), reopening through reopen().
 STATUS_MOVES: dict[str, set[str]] = {
@@ -265,6 +271,31 @@ def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -
     return issue
 
 
+def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: datetime | None = None) -> int:
+    """After an admin edits a policy or a calendar: move the due times of the open issues it governs.
+
+    Like a severity change, cycles are not restarted; each moved due time is noted on the timeline.
+    Returns how many issues' clocks moved.
+    """
+    now = now or timezone.now()
+    ids = list(issues.filter(IS_OPEN).order_by("pk").values_list("pk", flat=True))
+    moved = 0
+    for first in range(0, len(ids), RECOMPUTE_BATCH):
+        with transaction.atomic():
+            batch = list(Issue.objects.filter(pk__in=ids[first:first + RECOMPUTE_BATCH])
+                         .select_for_update(of=("self",)).select_related("customer__team"))
+            setups = ClockSetups(batch)
+            events = []
+            for issue in batch:
+                before = issue.stored_clocks()
+                issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
+                events += _clock_events(issue, before=before, by=by, at=now)
+            Issue.objects.bulk_update(batch, CLOCK_COLUMNS)
+            IssueEvent.objects.bulk_create(events)
+            moved += len({event.issue_id for event in events})
+    return moved
+
+
 # --- the pieces every service shares -------------------------------------------------------------
 
 
@@ -333,6 +364,7 @@ def _reset_update_cycle_flags(issue: Issue) -> None:
     issue.update_paused_for = sla.ZERO
     issue.update_warned_at = issue.update_breached_at = None
     issue.auto_emails_sent = 0
+    issue.last_auto_email_at = None
 
 
 def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
@@ -343,15 +375,21 @@ def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
 
 def _record_clock_changes(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> None:
     """Write the clock's own story on the timeline: started, rescheduled, paused, resumed, stopped."""
+    IssueEvent.objects.bulk_create(_clock_events(issue, before=before, by=by, at=at))
+
+
+def _clock_events(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> list[IssueEvent]:
     after = issue.stored_clocks()
+    events = []
     for clock, old, new in (
         (Clock.ACKNOWLEDGE, before.acknowledge, after.acknowledge),
         (Clock.UPDATE, before.update, after.update),
     ):
         kind = _clock_transition(old, new)
         if kind is not None:
-            data = {"clock": clock, "due_at": new.due_at.isoformat() if new.due_at else None}
-            _record(issue, kind, by=by, at=at, new=clock, data=data)
+            events.append(IssueEvent(issue=issue, kind=kind, actor=by, at=at, new_value=clock,
+                                     data={"clock": clock, "due_at": new.due_at.isoformat() if new.due_at else None}))
+    return events
 
 
 def _clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:

@@ -59,6 +59,7 @@ class Facts:
     paused_at: datetime | None = None
     paused_for: timedelta = ZERO
     auto_emails_sent: int = 0
+    last_auto_email_at: datetime | None = None
 
 
 class ClockState(enum.StrEnum):
@@ -106,7 +107,7 @@ def compute(facts: Facts, rules: Rules, calendar: Calendar = AROUND_THE_CLOCK) -
     return Clocks(
         acknowledge=acknowledge_clock(facts, rules, calendar),
         update=update,
-        auto_email_due_at=auto_email_due(update, facts.auto_emails_sent, rules, calendar),
+        auto_email_due_at=auto_email_due(update, facts.auto_emails_sent, facts.last_auto_email_at, rules, calendar),
     )
 
 
@@ -143,11 +144,19 @@ def update_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
     )
 
 
-def auto_email_due(update: Clock, sent: int, rules: Rules, calendar: Calendar) -> datetime | None:
-    """The k-th automatic email of a cycle falls due at due + (k - 1) * update_every."""
+def auto_email_due(update: Clock, sent: int, last_sent_at: datetime | None, rules: Rules,
+                   calendar: Calendar) -> datetime | None:
+    """The k-th automatic email of a cycle falls due at due + (k - 1) * update_every.
+
+    Slots that had already passed when the last one went out are skipped, so a scan that was down
+    for days, or a severity change that moves the due time, never sends a burst to catch up.
+    """
     if not rules.auto_status_email or update.due_at is None:
         return None
-    return calendar.add(update.due_at, rules.update_every * sent)
+    slot = sent
+    if last_sent_at is not None and last_sent_at >= update.due_at:
+        slot = max(slot, calendar.elapsed(update.due_at, last_sent_at) // rules.update_every + 1)
+    return calendar.add(update.due_at, rules.update_every * slot)
 
 
 def promise_limit(*, now: datetime, rules: Rules, calendar: Calendar) -> datetime:

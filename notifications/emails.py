@@ -113,7 +113,7 @@ def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_bef
     return len(enqueue(emails, now=now))
 
 
-def breach_notices(issues: list[Issue], clock: str, *, now: datetime, reasons: dict[int, str],
+def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: dict[int, dict],
                    not_before: dict[int, datetime]) -> int:
     """One notice per person per clock cycle: the owner, and the team lead added (never instead)."""
     started, due = CLOCK_COLUMNS[clock]
@@ -125,7 +125,7 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, reasons: d
         for user in _unique([responsible, issue.customer.team.lead]):
             emails += _staff_emails(
                 issue, EmailKind.BREACH, [user], people, key=key, not_before=not_before.get(issue.pk),
-                context={"clock": clock, "due_at": iso(getattr(issue, due)), "reason": reasons.get(issue.pk, ""),
+                context={"clock": clock, "due_at": iso(getattr(issue, due)), **raised.get(issue.pk, {}),
                          "is_owner": responsible is not None and user.pk == responsible.pk},
             )
     return len(enqueue(emails, now=now))
@@ -285,9 +285,12 @@ def _actor_context(context: dict, lookups: Lookups, language: str) -> dict:
 
 
 def _clock_context(context: dict, lookups: Lookups, language: str) -> dict:
+    raised = {}
+    if context.get("raised_from"):
+        raised = {"raised_from": Severity(context["raised_from"]).label, "raised_to": Severity(context["raised_to"]).label,
+                  "raised_at": _moment(context["raised_at"])}
     return {"clock_name": Clock(context["clock"]).label, "due_at": _moment(context.get("due_at")),
-            "reason": context.get("reason", ""), "is_owner": context.get("is_owner", True),
-            "unowned": context.get("unowned", False)}
+            "is_owner": context.get("is_owner", True), "unowned": context.get("unowned", False), **raised}
 
 
 CONTEXT_FOR_KIND = {

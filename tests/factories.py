@@ -7,8 +7,9 @@ from datetime import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from issues import services
-from issues.models import Contact, Customer, Issue, Team
+from issues import services, sla
+from issues.clocks import ClockSetups
+from issues.models import Contact, Customer, Issue, Status, Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -59,3 +60,19 @@ def make_issue(*, customer: Customer, at: datetime, severity: str = "blue", by=N
     by = by or customer.account_manager or customer.team.lead
     return services.open_issue(customer=customer, severity=severity, by=by, now=at,
                                title=fields.pop("title", "Invoices export times out"), **fields)
+
+
+def bulk_issues(*, customer: Customer, count: int, opened_at: datetime, severity: str = "red",
+                acknowledged_at: datetime | None = None) -> list[Issue]:
+    """Many issues at once, with the clock columns the services would have written (for scale tests)."""
+    issues = [
+        Issue(customer=customer, title=f"Bulk issue {n}", severity=severity, owner=customer.account_manager,
+              created_at=opened_at, updated_at=acknowledged_at or opened_at, ack_started_at=opened_at,
+              acknowledged_at=acknowledged_at, update_started_at=acknowledged_at,
+              status=Status.ACKNOWLEDGED if acknowledged_at else Status.NEW)
+        for n in range(count)
+    ]
+    setups = ClockSetups(issues)
+    for issue in issues:
+        issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
+    return Issue.objects.bulk_create(issues, batch_size=1000)

@@ -163,6 +163,8 @@ else:
     }
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# One queue per deployment sharing a Redis (and per test run that starts its own worker).
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -172,8 +174,14 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A scan or sweep still queued when the next one is due is dropped (expires), never piled up.
+SLA_SCAN_SECONDS = float(env_str("SLA_SCAN_SECONDS", "60"))
+OUTBOX_SWEEP_SECONDS = float(env_str("OUTBOX_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
-    "deliver-outbox": {"task": "notifications.tasks.deliver_outbox", "schedule": 60.0},
+    "scan-sla": {"task": "issues.tasks.scan_sla_task", "schedule": SLA_SCAN_SECONDS,
+                 "options": {"expires": SLA_SCAN_SECONDS * 0.9}},
+    "deliver-outbox": {"task": "notifications.tasks.deliver_outbox", "schedule": OUTBOX_SWEEP_SECONDS,
+                       "options": {"expires": OUTBOX_SWEEP_SECONDS * 0.9}},
 }
 
 LOGGING = {

@@ -94,6 +94,7 @@ class Issue(models.Model):
     update_warned_at = models.DateTimeField(null=True, blank=True)
     update_breached_at = models.DateTimeField(null=True, blank=True)
     auto_emails_sent = models.PositiveIntegerField(default=0)
+    last_auto_email_at = models.DateTimeField(null=True, blank=True)
     auto_email_due_at = models.DateTimeField(null=True, blank=True)
 
     objects = IssueQuerySet.as_manager()
@@ -146,6 +147,7 @@ class Issue(models.Model):
             paused_at=self.update_paused_at,
             paused_for=self.update_paused_for,
             auto_emails_sent=self.auto_emails_sent,
+            last_auto_email_at=self.last_auto_email_at,
         )
 
     def stored_clocks(self) -> sla.Clocks:

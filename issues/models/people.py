@@ -46,6 +46,11 @@ class Team(models.Model):
         User, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
     members = models.ManyToManyField(User, verbose_name=_("members"), blank=True, related_name="teams")
+    calendar = models.ForeignKey(
+        "issues.BusinessCalendar", verbose_name=_("business calendar"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="teams",
+        help_text=_("The team's working hours. Empty: business-time policies count around the clock instead."),
+    )
 
     objects = TeamQuerySet.as_manager()
 
@@ -83,6 +88,11 @@ class Customer(models.Model):
         help_text=_("The default owner of new issues and the fallback for reminders of unowned ones."),
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    calendar = models.ForeignKey(
+        "issues.BusinessCalendar", verbose_name=_("business calendar"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="customers",
+        help_text=_("Overrides the team's calendar for this customer, e.g. a customer in another time zone."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:

@@ -228,3 +228,18 @@ def test_the_acknowledge_clock_runs_exactly_its_window_in_real_time(start, rule)
 
     assert clock.due_at - start == rule.acknowledge_within
     assert start < clock.at_risk_at <= clock.due_at
+
+
+def test_a_late_scan_keeps_the_automatic_emails_on_their_schedule():
+    rules = DEFAULT_RULES["red"]
+    facts = acknowledged(T0, auto_emails_sent=1, last_auto_email_at=T0 + DAY + timedelta(minutes=1))
+
+    assert sla.compute(facts, rules).auto_email_due_at == T0 + 2 * DAY
+
+
+def test_after_days_without_a_scan_the_next_automatic_email_is_the_next_slot_not_a_burst():
+    rules = DEFAULT_RULES["red"]
+    came_back = T0 + DAY + 30 * DAY + 12 * HOUR  # the scan was down for a month; the first email goes now
+    facts = acknowledged(T0, auto_emails_sent=1, last_auto_email_at=came_back)
+
+    assert sla.compute(facts, rules).auto_email_due_at == T0 + 32 * DAY

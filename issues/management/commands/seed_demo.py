@@ -19,7 +19,17 @@ from django.db.models import F
 from django.utils import timezone
 
 from issues import services
-from issues.models import Contact, Customer, Issue, Profile, Severity, Status, Team
+from issues.defaults import DEFAULT_CALENDAR
+from issues.models import (
+    BusinessCalendar,
+    Contact,
+    Customer,
+    Issue,
+    Profile,
+    Severity,
+    Status,
+    Team,
+)
 from notifications.models import OutboundEmail
 
 DEMO_PASSWORD = "inloop-demo"
@@ -133,8 +143,9 @@ class Command(BaseCommand):
                 user.save(update_fields=["password"])
             Profile.objects.get_or_create(user=user, defaults={"language": language})
             people[username] = user
+        office = BusinessCalendar.objects.filter(name=DEFAULT_CALENDAR).first()
         for name, (lead, members) in TEAMS.items():
-            team, created = Team.objects.get_or_create(name=name, defaults={"lead": people[lead]})
+            team, created = Team.objects.get_or_create(name=name, defaults={"lead": people[lead], "calendar": office})
             if created:
                 team.members.set([people[m] for m in members])
         return people

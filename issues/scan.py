@@ -1,0 +1,197 @@
+"""The SLA monitor: warn owners before a clock runs out, record breaches and tell the owner and the
+team lead, and keep customers informed with automatic status emails.
+
+Every step is one indexed range query over the stored due columns, a claim, and bulk inserts, in
+batches: never a loop over all open issues. A claim is a row lock taken with SKIP LOCKED (PostgreSQL)
+inside the transaction that also sets the step's flag, so two scans running at once never handle
+the same issue twice; and every email and breach is named after its clock cycle (a unique key), so
+even a repeated step could not send or record anything twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils import timezone
+
+from issues import sla
+from issues.clocks import ClockSetups
+from issues.models import IS_OPEN, Breach, Clock, EventKind, Issue, IssueEvent, Severity
+from notifications import emails
+
+log = logging.getLogger(__name__)
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class Columns:
+    started: str
+    due: str
+    at_risk: str
+    warned: str
+    breached: str
+
+
+COLUMNS = {
+    Clock.ACKNOWLEDGE: Columns("ack_started_at", "ack_due_at", "ack_at_risk_at", "ack_warned_at", "ack_breached_at"),
+    Clock.UPDATE: Columns("update_started_at", "update_due_at", "update_at_risk_at", "update_warned_at",
+                          "update_breached_at"),
+}
+
+
+@dataclass
+class ScanReport:
+    warnings: int = 0
+    breaches: int = 0
+    auto_emails: int = 0
+
+    def __str__(self) -> str:
+        return (f"{self.warnings} warning(s), {self.breaches} breach(es), "
+                f"{self.auto_emails} automatic status email(s)")
+
+
+def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> ScanReport:
+    """One pass over both clocks of every open issue that needs something now."""
+    now = now or timezone.now()
+    report = ScanReport()
+    for clock in COLUMNS:
+        report.warnings += _drain(lambda: warn(clock, now=now, limit=batch_size), batch_size)
+        report.breaches += _drain(lambda: breach(clock, now=now, limit=batch_size), batch_size)
+    report.auto_emails += _drain(lambda: send_auto_emails(now=now, limit=batch_size), batch_size)
+    log.info("sla scan at %s: %s", now.isoformat(), report)
+    return report
+
+
+def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
+    """At risk: remind the owner once per cycle. Returns (reminders, issues claimed)."""
+    columns = COLUMNS[clock]
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(IS_OPEN, **{f"{columns.warned}__isnull": True,
+                                                      f"{columns.at_risk}__lte": now}), limit)
+        if not ids:
+            return 0, 0
+        Issue.objects.filter(pk__in=ids).update(**{columns.warned: now})
+        # A scan that comes late finds some already overdue: the breach notice says it all, no reminder.
+        issues = list(_load(ids).filter(**{f"{columns.due}__gt": now}))
+        setups = ClockSetups(issues)
+        _record(issues, EventKind.CLOCK_WARNED, clock, now=now)
+        emails.at_risk_reminders(issues, clock, now=now, not_before=_in_working_hours(issues, setups, now))
+    return len(issues), len(ids)
+
+
+def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
+    """Due time passed: one Breach per cycle, and the owner and the team lead are told."""
+    columns = COLUMNS[clock]
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(IS_OPEN, **{f"{columns.breached}__isnull": True,
+                                                      f"{columns.due}__lte": now}), limit)
+        if not ids:
+            return 0, 0
+        Issue.objects.filter(pk__in=ids).update(**{columns.breached: now})
+        issues = list(_load(ids))
+        Breach.objects.bulk_create([
+            Breach(issue=issue, clock=clock, severity=issue.severity, cycle_started_at=getattr(issue, columns.started),
+                   due_at=getattr(issue, columns.due), breached_at=now)
+            for issue in issues
+        ], ignore_conflicts=True)
+        raised = _severity_raised_past_due(issues, columns)
+        _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=raised)
+        setups = ClockSetups(issues)
+        # Red is a company-level fire: its notices go out at once, working hours or not.
+        waiting = [issue for issue in issues if issue.severity != Severity.RED]
+        emails.breach_notices(issues, clock, now=now, raised=raised,
+                              not_before=_in_working_hours(waiting, setups, now))
+    return len(issues), len(ids)
+
+
+def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
+    """Update clock run out and still no human update: an automatic status email to the customer,
+    then another every update window. It keeps the customer informed; it does not clear the breach."""
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(IS_OPEN, auto_email_due_at__lte=now), limit)
+        if not ids:
+            return 0, 0
+        latest_public = (IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
+                         .order_by("-at", "-pk").values("pk")[:1])
+        issues = list(_load(ids).annotate(latest_update_id=Subquery(latest_public)))
+        setups = ClockSetups(issues)
+        next_update_at = {}
+        for issue in issues:
+            rules, calendar = setups(issue)
+            issue.auto_emails_sent += 1
+            issue.last_auto_email_at = issue.customer_last_heard_at = now
+            issue.auto_email_due_at = sla.auto_email_due(issue.stored_clocks().update, issue.auto_emails_sent,
+                                                         now, rules, calendar)
+            next_update_at[issue.pk] = issue.auto_email_due_at
+        Issue.objects.bulk_update(issues, ["auto_emails_sent", "last_auto_email_at", "auto_email_due_at",
+                                           "customer_last_heard_at"])
+        IssueEvent.objects.bulk_create([
+            IssueEvent(issue=issue, kind=EventKind.AUTO_STATUS_EMAIL, at=now, public=True, new_value=Clock.UPDATE,
+                       data={"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat()})
+            for issue in issues
+        ])
+        emails.auto_status(issues, now=now, next_update_at=next_update_at,
+                           latest_update={issue.pk: issue.latest_update_id for issue in issues})
+    return len(issues), len(ids)
+
+
+def _drain(step: Callable[[], tuple[int, int]], batch_size: int) -> int:
+    done = 0
+    while True:
+        handled, claimed = step()
+        done += handled
+        if claimed < batch_size:
+            return done
+
+
+def _claim(candidates: QuerySet, limit: int) -> list[int]:
+    """Lock up to `limit` candidate rows for this transaction. Rows another scan holds are skipped, not
+    waited for; once that scan commits they no longer match (their flag is set)."""
+    if connection.features.has_select_for_update_skip_locked:
+        candidates = candidates.select_for_update(skip_locked=True, of=("self",))
+    return list(candidates.values_list("pk", flat=True)[:limit])
+
+
+def _load(ids: list[int]) -> QuerySet:
+    return Issue.objects.filter(pk__in=ids).select_related(
+        "owner", "customer__team__lead", "customer__account_manager").order_by("pk")
+
+
+def _record(issues: list[Issue], kind: str, clock: str, *, now: datetime, extra: dict | None = None) -> None:
+    due = COLUMNS[clock].due
+    IssueEvent.objects.bulk_create([
+        IssueEvent(issue=issue, kind=kind, at=now, new_value=clock,
+                   data={"clock": clock, "due_at": getattr(issue, due).isoformat(), **(extra or {}).get(issue.pk, {})})
+        for issue in issues
+    ])
+
+
+def _severity_raised_past_due(issues: list[Issue], columns: Columns) -> dict[int, dict]:
+    """Issues whose severity was raised after their due time had already passed: the notice says why
+    it breached at once (the clock counts from its start, so a raise can make it overdue)."""
+    changes = IssueEvent.objects.filter(issue__in=issues, kind=EventKind.SEVERITY_CHANGED).order_by("at", "pk")
+    latest = {change.issue_id: change for change in changes}
+    raised = {}
+    for issue in issues:
+        change = latest.get(issue.pk)
+        due = getattr(issue, columns.due)
+        if change is not None and change.at >= due and change.at >= getattr(issue, columns.started):
+            raised[issue.pk] = {"raised_from": change.old_value, "raised_to": change.new_value,
+                                "raised_at": change.at.isoformat()}
+    return raised
+
+
+def _in_working_hours(issues: list[Issue], setups: ClockSetups, now: datetime) -> dict[int, datetime]:
+    """When each issue's staff email may go out: now, or when the team's working day begins."""
+    waits = {}
+    for issue in issues:
+        calendar = setups.team_calendar(issue)
+        opens = calendar.opens_at(now) if calendar is not None else now
+        if opens > now:
+            waits[issue.pk] = opens
+    return waits
