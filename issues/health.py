@@ -1,9 +1,21 @@
-"""/healthz: is the database answering? For load balancers and the production checklist."""
+"""/healthz: is the database answering, is the broker reachable, is the SLA scan running?
 
+503 only when the database is away (the app cannot serve). A broker outage or a stalled scan leaves
+the web app working, so it answers 200 with status "degraded" and says which part needs attention.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from issues.models import Heartbeat
+from issues.scan import SCAN_HEARTBEAT
+from tracker.celery import app
 
 
 @never_cache
@@ -12,8 +24,22 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        last_scan = Heartbeat.objects.filter(name=SCAN_HEARTBEAT).values_list("at", flat=True).first()
     except DatabaseError:
         # Drop the broken connection so the next request opens a fresh one once the database is back.
-        connection.close_if_unusable_or_obsolete()
+        connection.close()
         return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    scan_age = round((timezone.now() - last_scan).total_seconds()) if last_scan else None
+    broker = broker_state()
+    healthy = broker == "ok" and scan_age is not None and scan_age <= settings.SLA_SCAN_STALE_SECONDS
+    return JsonResponse({"status": "ok" if healthy else "degraded", "database": "ok", "broker": broker,
+                         "last_sla_scan_age_seconds": scan_age})
+
+
+def broker_state() -> str:
+    try:
+        with app.connection_for_read() as broker:
+            broker.ensure_connection(max_retries=1, timeout=1)
+    except Exception:  # any transport's way of saying no
+        return "unreachable"
+    return "ok"

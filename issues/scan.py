@@ -21,11 +21,21 @@ from django.utils import timezone
 
 from issues import sla
 from issues.clocks import ClockSetups
-from issues.models import IS_OPEN, Breach, Clock, EventKind, Issue, IssueEvent, Severity
+from issues.models import (
+    IS_OPEN,
+    Breach,
+    Clock,
+    EventKind,
+    Heartbeat,
+    Issue,
+    IssueEvent,
+    Severity,
+)
 from notifications import emails
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
+SCAN_HEARTBEAT = "sla_scan"
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,8 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
         report.warnings += _drain(lambda: warn(clock, now=now, limit=batch_size), batch_size)
         report.breaches += _drain(lambda: breach(clock, now=now, limit=batch_size), batch_size)
     report.auto_emails += _drain(lambda: send_auto_emails(now=now, limit=batch_size), batch_size)
-    log.info("sla scan at %s: %s", now.isoformat(), report)
+    Heartbeat.beat(SCAN_HEARTBEAT, timezone.now())
+    log.info("sla scan", extra={"scan_at": now.isoformat(), **vars(report)})
     return report
 
 

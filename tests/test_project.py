@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
@@ -126,28 +126,7 @@ def test_seed_demo_refuses_to_run_with_debug_off():
     assert not Issue.objects.exists()
 
 
-# --- health and admin -----------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_healthz_answers_200_when_the_database_answers(client):
-    response = client.get("/healthz")
-
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
-@pytest.mark.django_db
-def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
-    def unreachable(*args, **kwargs):
-        raise DatabaseError("connection refused")
-
-    monkeypatch.setattr(connection, "cursor", unreachable)
-
-    response = client.get("/healthz")
-
-    assert response.status_code == 503
-    assert response.json()["database"] == "unavailable"
+# --- admin -----------------------------------------------------------------------------
 
 
 @pytest.mark.django_db

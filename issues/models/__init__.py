@@ -14,11 +14,12 @@ from issues.models.choices import (
     Severity,
     Status,
 )
+from issues.models.heartbeat import Heartbeat
 from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet
 from issues.models.people import Contact, Customer, Profile, Team
 from issues.models.policy import SlaPolicy
 
 __all__ = [
-    "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Clock", "Contact", "Customer", "EventKind", "Issue", "IssueEvent",
+    "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
     "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team",
 ]

@@ -95,6 +95,11 @@
     Array.from(data.keys()).forEach((key) => { if (data.get(key) === "") data.delete(key); });
   });
 
+  // Selects that act at once (the language switch): a script file, since the CSP forbids inline handlers.
+  document.addEventListener("change", (event) => {
+    if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
+  });
+
   document.addEventListener("DOMContentLoaded", enhance);
   document.addEventListener("htmx:afterSettle", enhance);
 })();

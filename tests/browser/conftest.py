@@ -35,6 +35,16 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1360, "height": 900}, "timezone_id": "Asia/Seoul"}
 
 
+@pytest.fixture(autouse=True)
+def no_content_security_policy_violations(page: Page):
+    """Every browser test doubles as a check that our pages need nothing the CSP forbids."""
+    refused: list[str] = []
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    yield
+    assert not refused, refused
+
+
 @pytest.fixture
 def people(transactional_db):
     """The demo's cast: `manager` and a colleague in Enterprise Support, with two customers."""

@@ -106,9 +106,11 @@ def test_the_admin_lists_the_outbox_with_errors_and_shows_a_sandboxed_preview(cl
     detail = client.get(reverse("admin:notifications_outboundemail_change", args=[failed.pk]))
 
     assert "550 5.1.1 No such user here" in listing.content.decode()
-    page = detail.content.decode()
-    assert "<iframe sandbox" in page
-    assert "&lt;script&gt;" in page and "<script>alert(1)" not in page
+    assert "<iframe sandbox" in detail.content.decode()
+    frame = client.get(reverse("admin:notifications_outboundemail_preview", args=[failed.pk]))
+    assert frame.headers["Content-Security-Policy"].endswith("sandbox")  # no script runs, even if one slipped in
+    assert "script-src" not in frame.headers["Content-Security-Policy"]
+    assert "&lt;script&gt;" in frame.content.decode() and "<script>alert(1)" not in frame.content.decode()
 
 
 def test_the_admin_retries_a_failed_email_now_and_cancels_a_pending_one(client):

@@ -1,0 +1,15 @@
+"""When periodic work last finished: a stalled beat or worker shows on /healthz."""
+
+from django.db import models
+
+
+class Heartbeat(models.Model):
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+    @classmethod
+    def beat(cls, name: str, at) -> None:
+        cls.objects.update_or_create(name=name, defaults={"at": at})

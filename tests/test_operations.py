@@ -1,0 +1,162 @@
+"""Running it for real: health checks, logs, timeouts, production security settings."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from issues.models import Heartbeat
+from issues.scan import SCAN_HEARTBEAT, scan_sla
+from tracker.celery import app
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789",
+              "ALLOWED_HOSTS": "inloop.example.com", "DJANGO_SETTINGS_MODULE": "tracker.settings"}
+
+
+def production_environment() -> dict[str, str]:
+    """This machine's environment without the test run's own switches (the async escape hatch that the
+    browser tests need, DEBUG, keys), plus the production essentials."""
+    dropped = {"DEBUG", "SECRET_KEY", "HTTPS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    return {**{key: value for key, value in os.environ.items() if key not in dropped}, **PRODUCTION}
+
+
+def manage(*arguments: str, **env: str) -> subprocess.CompletedProcess:
+    clean = production_environment()
+    return subprocess.run([sys.executable, "manage.py", *arguments], cwd=ROOT, env={**clean, **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+# --- health ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_healthz_is_ok_when_the_database_and_broker_answer_and_the_scan_runs(client):
+    scan_sla()
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok" and body["database"] == "ok" and body["broker"] == "ok"
+    assert 0 <= body["last_sla_scan_age_seconds"] < 5
+
+
+@pytest.mark.django_db
+def test_a_stalled_scan_shows_as_degraded_but_the_app_still_serves(client):
+    Heartbeat.beat(SCAN_HEARTBEAT, timezone.now() - timedelta(minutes=30))
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "degraded"
+    assert body["last_sla_scan_age_seconds"] >= 30 * 60
+
+
+@pytest.mark.django_db
+def test_an_unreachable_broker_shows_as_degraded_quickly(client, monkeypatch):
+    scan_sla()
+    for setting in ("broker_url", "broker_read_url"):
+        monkeypatch.setattr(app.conf, setting, "redis://127.0.0.1:9/0")  # nothing listens on port 9
+
+    started = timezone.now()
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json()["broker"] == "unreachable" and response.json()["status"] == "degraded"
+    assert timezone.now() - started < timedelta(seconds=3)
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(connection, "cursor", unreachable)
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unavailable"}
+
+
+def test_every_network_call_has_a_timeout(settings):
+    assert settings.DATABASES["default"].get("OPTIONS", {}).get("connect_timeout", 5) <= 5
+    assert settings.EMAIL_TIMEOUT <= 10
+    assert settings.CELERY_BROKER_CONNECTION_TIMEOUT <= 2
+
+
+# --- logs -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_each_request_leaves_one_structured_log_line_with_its_duration(client, caplog, customer, manager):
+    from tests.factories import make_issue
+
+    issue = make_issue(customer=customer, at=timezone.now())
+    client.force_login(manager)
+
+    with caplog.at_level(logging.INFO, logger="inloop.request"):
+        client.get(f"/issues/{issue.pk}/")
+
+    (record,) = [r for r in caplog.records if r.name == "inloop.request"]
+    assert (record.method, record.path, record.status, record.issue) == ("GET", f"/issues/{issue.pk}/", 200,
+                                                                           issue.pk)
+    assert record.user == manager.pk and record.duration_ms > 0
+    from tracker.logs import KeyValueFormatter
+
+    line = KeyValueFormatter().format(record)
+    assert f"path=/issues/{issue.pk}/" in line and "status=200" in line and f"issue={issue.pk}" in line
+
+
+@pytest.mark.django_db
+def test_each_task_leaves_one_log_line_with_what_it_did(caplog):
+    from issues.tasks import scan_sla_task
+
+    with caplog.at_level(logging.INFO, logger="inloop.task"):
+        scan_sla_task.apply()
+
+    (record,) = [r for r in caplog.records if r.name == "inloop.task"]
+    assert record.task == "issues.tasks.scan_sla_task" and record.state == "SUCCESS"
+    assert record.result == {"warnings": 0, "breaches": 0, "auto_emails": 0}
+
+
+# --- security -------------------------------------------------------------------------------------
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_redirects_to_https_but_lets_the_load_balancer_probe_over_http():
+    code = ("import django; django.setup(); from django.conf import settings as s; "
+            "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+            "s.SECURE_REDIRECT_EXEMPT, s.PASSWORD_HASHERS[0])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=production_environment(),
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.stdout.strip().split(maxsplit=5) == [
+        "True", "31536000", "True", "True", "['^healthz$']", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_content_security_policy_that_allows_only_our_own_files(client):
+    response = client.get("/accounts/login/")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    page = response.content.decode()
+    assert "<script>" not in page and " onchange=" not in page and " onclick=" not in page
