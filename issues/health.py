@@ -12,10 +12,10 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT
-from tracker.celery import app
 
 
 @never_cache
@@ -37,8 +37,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def broker_state() -> str:
+    """A fresh connection of our own, never the workers' pool: a probe must not disturb real traffic."""
+    url = settings.CELERY_BROKER_URL
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS if url.startswith("filesystem://") else {}
     try:
-        with app.connection_for_read() as broker:
+        with Connection(url, transport_options=options, connect_timeout=1) as broker:
             broker.ensure_connection(max_retries=1, timeout=1)
     except Exception:  # any transport's way of saying no
         return "unreachable"

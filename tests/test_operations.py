@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT, scan_sla
-from tracker.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789",
@@ -61,10 +60,9 @@ def test_a_stalled_scan_shows_as_degraded_but_the_app_still_serves(client):
 
 
 @pytest.mark.django_db
-def test_an_unreachable_broker_shows_as_degraded_quickly(client, monkeypatch):
+def test_an_unreachable_broker_shows_as_degraded_quickly(client, settings):
     scan_sla()
-    for setting in ("broker_url", "broker_read_url"):
-        monkeypatch.setattr(app.conf, setting, "redis://127.0.0.1:9/0")  # nothing listens on port 9
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:9/0"  # nothing listens on port 9
 
     started = timezone.now()
     response = client.get("/healthz")

@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 request_log = logging.getLogger("inloop.request")
 
@@ -35,7 +37,8 @@ class RequestLogMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        user = getattr(request, "user", None)
+        # Only a user the request already loaded: logging must not query (or fail with) the database.
+        user = getattr(request, "_cached_user", None)
         request_log.info(
             "request", extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
@@ -45,4 +48,24 @@ class RequestLogMiddleware:
                 "issue": match.kwargs.get("pk") if match and "issue" in (match.view_name or "") else None,
             },
         )
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """While the database is away, say so with a 503 and a page that explains nothing was saved,
+    instead of a server error; the connection is dropped so the next request reconnects."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        connection.close()
+        request_log.warning("database unavailable", extra={"path": request.path, "error": str(exception)[:200]})
+        response = render(request, "503.html", status=503)
+        response.headers["Retry-After"] = "15"
         return response
