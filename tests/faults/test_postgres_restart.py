@@ -55,8 +55,9 @@ def measure_a_restart(database: PrivatePostgres, tmp_path, figures) -> None:
     def probe() -> None:
         prober = Browser(web.url)
         while not stop.is_set():
+            asked_at = time.monotonic() - started
             answer = prober.request("/healthz", timeout=5)
-            health.append((time.monotonic() - started, answer.status, answer.seconds))
+            health.append((asked_at, answer.status, answer.seconds))
             time.sleep(0.2)
 
     def open_issues() -> None:
@@ -75,9 +76,10 @@ def measure_a_restart(database: PrivatePostgres, tmp_path, figures) -> None:
         for thread in threads:
             thread.start()
         time.sleep(3)
-        went_down = time.monotonic() - started
         database.stop()
+        went_down = time.monotonic() - started
         time.sleep(DOWN_SECONDS)
+        restarting = time.monotonic() - started
         database.start()
         came_back = time.monotonic() - started
         assert wait_until(lambda: any(at > came_back and status == 200 for at, status, _ in health), 20)
@@ -88,7 +90,7 @@ def measure_a_restart(database: PrivatePostgres, tmp_path, figures) -> None:
             thread.join(timeout=30)
         web.stop()
 
-    while_down = [status for at, status, _ in health if went_down + 0.5 < at < came_back]
+    while_down = [status for at, status, seconds in health if went_down < at and at + seconds < restarting]
     recovered_at = min(at for at, status, _ in health if at > came_back and status == 200)
     answered = {status for _, status in created}
     issues = _one(database, "SELECT count(*) FROM issues_issue WHERE title LIKE 'During restart %'")
