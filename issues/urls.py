@@ -1,6 +1,6 @@
 from django.urls import path
 
-from issues.views import customers, dashboard, inbox, issue, new
+from issues.views import customers, dashboard, inbox, issue, new, preferences
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
@@ -20,4 +20,5 @@ urlpatterns = [
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),
     path("dashboard/breaches.csv", dashboard.breaches_csv, name="dashboard_breaches_csv"),
     path("dashboard/owners.csv", dashboard.owners_csv, name="dashboard_owners_csv"),
+    path("preferences/", preferences.preferences, name="preferences"),
 ]

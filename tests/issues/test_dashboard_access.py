@@ -86,6 +86,7 @@ def test_the_navigation_offers_the_dashboard_to_leads_only(client, team, lead, m
     client.force_login(manager)
     html = client.get(reverse("inbox")).content.decode()
     assert 'href="/dashboard/"' not in html
+    assert 'href="/preferences/"' in html
 
 
 # --- a fixed number of queries -------------------------------------------------------------------
