@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 
 from issues.reports import Share, TrendDay
 
-WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 40, 12, 10, 26
+WIDTH, HEIGHT = 1000, 190
+LEFT, RIGHT, TOP, BOTTOM = 40, 24, 10, 26
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def _series(key: str, label: str, days: list[date], shares: list[Share]) -> Seri
 
 def trend_chart(trend: list[TrendDay]) -> Chart:
     days = [point.day for point in trend]
-    ticks = sorted({0, *range(len(days) - 1, -1, -7)})
+    ticks = sorted(range(len(days) - 1, -1, -7))  # weekly, ending today
     return Chart(
         width=WIDTH, height=HEIGHT, left=LEFT, right=WIDTH - RIGHT, bottom=HEIGHT - BOTTOM,
         series=[

@@ -184,8 +184,8 @@ def local(moment_value: datetime | None, moment: Moment) -> str:
 
 
 def breach_header() -> list[str]:
-    return [_("Issue"), _("Title"), _("Customer"), _("Owner"), _("Severity"), _("Clock"), _("Due"), _("Breached"),
-            _("Cleared"), _("Hours late")]
+    return [_("Issue"), _("Title"), _("Customer"), _("Owner"), _("Severity"), _("Clock"), _("Due at"),
+            _("Breached at"), _("Cleared at"), _("Hours late")]
 
 
 def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator[list]:

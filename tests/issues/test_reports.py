@@ -139,8 +139,8 @@ def test_the_breach_csv_lists_the_period_with_how_late_each_one_was(jisoo, team,
     response = jisoo.get(reverse("dashboard_breaches_csv"), {"first": "2025-03-08", "last": "2025-03-09"})
 
     rows = read_csv(response)
-    assert rows[0] == ["Issue", "Title", "Customer", "Owner", "Severity", "Clock", "Due", "Breached", "Cleared",
-                       "Hours late"]
+    assert rows[0] == ["Issue", "Title", "Customer", "Owner", "Severity", "Clock", "Due at", "Breached at",
+                       "Cleared at", "Hours late"]
     late_id = Breach.objects.order_by("breached_at").first().issue_id
     assert rows[1] == [f"ACME-{late_id}", "Invoices export times out", "Acme Logistics", "Hana Lee", "Red",
                        "acknowledge", "2025-03-08 10:00", "2025-03-08 10:05", "2025-03-08 11:00", "1.0"]
