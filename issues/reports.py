@@ -6,8 +6,11 @@ acknowledged; an update cycle at the next human public update, or the resolution
 the day it breached (its Breach row), so a cycle still running counts only once it has breached.
 Share met = met / (met + missed), per clock and severity, over the last 7, 30 and 90 local days.
 
-Ends are read from the timeline (the clock events the services write), breaches from Breach rows: two
-grouped queries per page, bucketed by local day in the database.
+Ends are counted from the timeline (the clock events the services write); met = ended minus those whose
+breach was cleared when they ended; missed = Breach rows. Grouped queries bucketed by local day in the
+database, and the medians. History changes slowly and reading 90 days of a busy team's timeline takes a
+few hundred milliseconds, so the dashboard keeps each team's report for five minutes
+(`cached_compliance`) and says when it was computed.
 """
 
 from __future__ import annotations
@@ -17,13 +20,31 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When, Window
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils.translation import gettext as _
 
 from issues.dashboard import Moment, OwnerRow, display_name
 from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Severity, Team
 
+COMPLIANCE_CACHE_SECONDS = 300
 WINDOWS = (7, 30, 90)
 TREND_DAYS = 30
 # A spreadsheet runs a cell starting with one of these as a formula ("formula injection").
@@ -67,6 +88,7 @@ class TrendDay:
 class Compliance:
     rows: list[SeverityCompliance]
     trend: list[TrendDay]
+    computed_at: datetime
 
 
 def first_day(moment: Moment, days: int) -> date:
@@ -78,22 +100,36 @@ def day_start(day: date, moment: Moment) -> datetime:
 
 
 def cycle_ends(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
-    """Clock cycles of the team's issues that ended without a breach, counted per local day, clock and
-    severity. A human public update ends an update cycle when it restarts the update clock (the issue was
-    open) and did not acknowledge the issue (then it ended the acknowledge cycle instead)."""
-    at_the_same_moment = IssueEvent.objects.filter(issue=OuterRef("issue"), at=OuterRef("at"))
-    restarted_update_clock = at_the_same_moment.filter(
-        kind__in=[EventKind.CLOCK_STARTED, EventKind.CLOCK_PAUSED], new_value=Clock.UPDATE)
-    acknowledged = at_the_same_moment.filter(kind=EventKind.ACKNOWLEDGED)
-    ends = IssueEvent.objects.filter(
-        Q(kind=EventKind.CLOCK_STOPPED) | Q(kind=EventKind.PUBLIC_UPDATE) & Exists(restarted_update_clock)
-        & ~Exists(acknowledged),
-        issue__customer__team=team, at__gte=since, at__lte=until,
-    ).annotate(clock=Case(When(kind=EventKind.PUBLIC_UPDATE, then=Value(Clock.UPDATE.value)), default=F("new_value")))
-    # Resolving or acknowledging a breached cycle clears its breach at that very moment.
-    breached = Breach.objects.filter(issue=OuterRef("issue"), clock=OuterRef("clock"), cleared_at=OuterRef("at"))
-    return ends.filter(~Exists(breached)).values(
-        day=TruncDate("at", tzinfo=since.tzinfo), severity=F("issue__severity"), cycle=F("clock"),
+    """Clock cycles of the team's issues that ended, per local day and severity, both clocks in one row.
+
+    Read from the clock events the services write. An acknowledge cycle ends when its clock stops (the
+    acknowledgement, or a resolution before one). An update cycle ends when its clock stops (resolution)
+    or starts afresh; every acknowledgement starts an update clock without ending one, so starts minus
+    acknowledgements are the restarts by a human public update. A clock that starts paused (the issue
+    waits on the customer) is told from a pause by the acknowledgement or update at the same moment: a
+    second, small query, so the large one stays a plain grouped scan."""
+    events = IssueEvent.objects.filter(issue__customer__team=team, at__gte=since, at__lte=until)
+    per_day = {"day": TruncDate("at", tzinfo=since.tzinfo), "severity": F("issue__severity")}
+    running = events.filter(kind__in=[EventKind.CLOCK_STOPPED, EventKind.CLOCK_STARTED, EventKind.ACKNOWLEDGED])
+    at_the_same_moment = IssueEvent.objects.filter(issue=OuterRef("issue"), at=OuterRef("at"),
+                                                   kind__in=[EventKind.ACKNOWLEDGED, EventKind.PUBLIC_UPDATE])
+    started_paused = events.filter(Exists(at_the_same_moment), kind=EventKind.CLOCK_PAUSED, new_value=Clock.UPDATE)
+    return [
+        *running.values(**per_day).annotate(**{
+            Clock.ACKNOWLEDGE: Count("pk", filter=Q(kind=EventKind.CLOCK_STOPPED, new_value=Clock.ACKNOWLEDGE)),
+            Clock.UPDATE: Count("pk", filter=Q(kind__in=[EventKind.CLOCK_STOPPED, EventKind.CLOCK_STARTED],
+                                               new_value=Clock.UPDATE))
+            - Count("pk", filter=Q(kind=EventKind.ACKNOWLEDGED)),
+        }).order_by(),
+        *started_paused.values(**per_day).annotate(**{Clock.ACKNOWLEDGE: Value(0), Clock.UPDATE: Count("pk")}).order_by(),
+    ]
+
+
+def cleared_breaches(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
+    """Breached cycles that ended, per local day, clock and severity (the issue's, as for the ends): the
+    service that ends a cycle clears its breach at that very moment."""
+    return Breach.objects.filter(issue__customer__team=team, cleared_at__gte=since, cleared_at__lte=until).values(
+        day=TruncDate("cleared_at", tzinfo=since.tzinfo), issue_severity=F("issue__severity"), cycle=F("clock"),
     ).annotate(count=Count("pk")).order_by()
 
 
@@ -104,13 +140,35 @@ def breaches(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
     ).annotate(count=Count("pk")).order_by()
 
 
-def median_time_to_acknowledge(team: Team, since: datetime, until: datetime) -> dict[str, timedelta]:
-    """Per severity, over the acknowledgements in the period: the middle one (or the mean of the two
-    middle ones) of acknowledged_at - ack_started_at, picked by the database with window functions,
-    so at most two rows per severity come back."""
+class Median(Aggregate):
+    """PostgreSQL's exact median of a duration, in seconds."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM %(expressions)s))"
+    output_field = FloatField()
+
+
+def acknowledgements(team: Team, since: datetime, until: datetime) -> QuerySet:
     took = ExpressionWrapper(F("acknowledged_at") - F("ack_started_at"), output_field=DurationField())
-    middle = Issue.objects.filter(customer__team=team, acknowledged_at__gte=since, acknowledged_at__lte=until).annotate(
-        took=took,
+    return Issue.objects.filter(customer__team=team, acknowledged_at__gte=since,
+                                acknowledged_at__lte=until).annotate(took=took)
+
+
+def medians_to_acknowledge(team: Team, starts: list[datetime], until: datetime) -> list[dict[str, timedelta]]:
+    """Per window start and severity, the median of acknowledged_at - ack_started_at over the acknowledgements
+    in the window. PostgreSQL computes all windows in one aggregate query; elsewhere each window is one query
+    whose window functions return only the middle row or two per severity."""
+    if connection.vendor == "postgresql":
+        rows = acknowledgements(team, min(starts), until).values("severity").annotate(**{
+            f"median_{n}": Median("took", filter=Q(acknowledged_at__gte=start)) for n, start in enumerate(starts)
+        }).order_by()
+        return [{row["severity"]: timedelta(seconds=row[f"median_{n}"]) for row in rows
+                 if row[f"median_{n}"] is not None} for n in range(len(starts))]
+    return [_middle_values(acknowledgements(team, start, until)) for start in starts]
+
+
+def _middle_values(acknowledged: QuerySet) -> dict[str, timedelta]:
+    middle = acknowledged.annotate(
         position=Window(RowNumber(), partition_by=[F("severity")], order_by=[F("took").asc(), F("pk").asc()]),
         size=Window(Count("pk"), partition_by=[F("severity")]),
     ).filter(position__gte=(F("size") + 1) / 2, position__lte=(F("size") + 2) / 2).values_list("severity", "took")
@@ -125,11 +183,14 @@ def compliance(team: Team, moment: Moment) -> Compliance:
     since = day_start(first_day(moment, max(WINDOWS)), moment)
     shares: dict[tuple[date, str, str], Share] = {}
     for row in cycle_ends(team, since, moment.now):
-        shares.setdefault((row["day"], row["cycle"], row["severity"]), Share()).met += row["count"]
+        for clock in Clock.values:
+            shares.setdefault((row["day"], clock, row["severity"]), Share()).met += row[clock]
+    for row in cleared_breaches(team, since, moment.now):  # ended, but not in time
+        shares[(row["day"], row["cycle"], row["issue_severity"])].met -= row["count"]
     for row in breaches(team, since, moment.now):
         shares.setdefault((row["day"], row["cycle"], row["severity"]), Share()).missed += row["count"]
-    medians = [median_time_to_acknowledge(team, day_start(first_day(moment, days), moment), moment.now)
-               for days in WINDOWS]
+    medians = medians_to_acknowledge(team, [day_start(first_day(moment, days), moment) for days in WINDOWS],
+                                     moment.now)
 
     def total(clock: str, severities: Iterable[str], days: Iterable[date]) -> Share:
         wanted_days, wanted_severities = set(days), set(severities)
@@ -151,7 +212,18 @@ def compliance(team: Team, moment: Moment) -> Compliance:
     ]
     trend = [TrendDay(day, total(Clock.ACKNOWLEDGE, Severity.values, [day]), total(Clock.UPDATE, Severity.values, [day]))
              for day in window(TREND_DAYS)]
-    return Compliance(rows, trend)
+    return Compliance(rows, trend, moment.now)
+
+
+def cached_compliance(team: Team, moment: Moment) -> Compliance:
+    """The team's compliance as computed at most five minutes ago (a new local day starts afresh)."""
+    day = moment.now.astimezone(moment.zone).date()
+    key = f"inloop:compliance:{team.pk}:{moment.zone.key}:{day.isoformat()}"
+    report = cache.get(key)
+    if report is None:
+        report = compliance(team, moment)
+        cache.set(key, report, COMPLIANCE_CACHE_SECONDS)
+    return report
 
 
 # --- spreadsheets -----------------------------------------------------------------------------------

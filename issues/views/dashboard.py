@@ -56,7 +56,7 @@ def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment
                      period_form: PeriodForm, *, status: int = 200) -> HttpResponse:
     customers = dashboard.by_customer(team, moment)
     show_all = request.GET.get("customers") == "all"
-    compliance = reports.compliance(team, moment)
+    compliance = reports.cached_compliance(team, moment)
     return render(request, "issues/dashboard.html", {
         "team": team,
         "teams": teams,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +14,13 @@ from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Profile
 from tests.factories import CustomerFactory, TeamFactory, UserFactory, bulk_issues
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def fresh_compliance():
+    """The dashboard keeps a team's compliance for five minutes; each story starts without it."""
+    cache.clear()
+
 
 PAGES = ["dashboard", "dashboard_breaches_csv", "dashboard_owners_csv"]
 PERIOD = {"first": "2025-01-01", "last": "2025-03-01"}
@@ -115,7 +123,7 @@ def busy_team(team, manager, count: int) -> None:
 
 
 @pytest.mark.parametrize("count", [20, 2000])
-@pytest.mark.parametrize(("name", "queries"), [("dashboard", 13), ("dashboard_breaches_csv", 4),
+@pytest.mark.parametrize(("name", "queries"), [("dashboard", 15), ("dashboard_breaches_csv", 4),
                                                ("dashboard_owners_csv", 5)])
 def test_the_dashboard_and_its_exports_run_a_fixed_number_of_queries(
         client, team, lead, manager, count, name, queries, django_assert_max_num_queries):
