@@ -62,8 +62,9 @@ def _series(key: str, label: str, days: list[date], shares: list[Share]) -> Seri
                 segments.append(" ".join(run))
             run = []
             continue
-        point = Point(_x(index, len(days)), _y(share.percent), _("%(day)s · %(clock)s: %(percent)d %% met (%(met)d of %(total)d)") % {
-            "day": _day(day), "clock": label, "percent": share.percent, "met": share.met, "total": share.total})
+        title = _("%(day)s · %(clock)s: %(percent)d %% met (%(met)d of %(total)d)") % {
+            "day": _day(day), "clock": label, "percent": share.percent, "met": share.met, "total": share.total}
+        point = Point(_x(index, len(days)), _y(share.percent), title)
         points.append(point)
         run.append(f"{point.x},{point.y}")
     if run:

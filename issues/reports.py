@@ -24,7 +24,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Case,
     Count,
     DurationField,
     Exists,
@@ -35,7 +34,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
     Window,
 )
 from django.db.models.functions import RowNumber, TruncDate
@@ -121,7 +119,8 @@ def cycle_ends(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
                                                new_value=Clock.UPDATE))
             - Count("pk", filter=Q(kind=EventKind.ACKNOWLEDGED)),
         }).order_by(),
-        *started_paused.values(**per_day).annotate(**{Clock.ACKNOWLEDGE: Value(0), Clock.UPDATE: Count("pk")}).order_by(),
+        *started_paused.values(**per_day).annotate(**{Clock.ACKNOWLEDGE: Value(0), Clock.UPDATE: Count("pk")})
+        .order_by(),
     ]
 
 
@@ -210,7 +209,7 @@ def compliance(team: Team, moment: Moment) -> Compliance:
         )
         for severity, severities in [*((s, [s]) for s in Severity.values), (None, Severity.values)]
     ]
-    trend = [TrendDay(day, total(Clock.ACKNOWLEDGE, Severity.values, [day]), total(Clock.UPDATE, Severity.values, [day]))
+    trend = [TrendDay(day, *(total(clock, Severity.values, [day]) for clock in (Clock.ACKNOWLEDGE, Clock.UPDATE)))
              for day in window(TREND_DAYS)]
     return Compliance(rows, trend, moment.now)
 

@@ -134,8 +134,8 @@ def seed_history(rng: random.Random, now) -> None:
     late = rng.sample(list(issues), BREACHES)
     Breach.objects.bulk_create([
         Breach(issue=issue, clock=Clock.ACKNOWLEDGE, severity=issue.severity, cycle_started_at=issue.created_at,
-               due_at=issue.created_at + timedelta(hours=1), breached_at=issue.created_at + timedelta(hours=1, minutes=1),
-               cleared_at=issue.acknowledged_at)
+               due_at=issue.created_at + timedelta(hours=1), cleared_at=issue.acknowledged_at,
+               breached_at=issue.created_at + timedelta(hours=1, minutes=1))
         for issue in late
     ], batch_size=5000)
 

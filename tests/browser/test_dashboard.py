@@ -36,8 +36,8 @@ def a_month_of_work(people: dict) -> None:
     for days in range(21, 0, -1):
         morning = ago(days=days)
         owner = manager if days % 2 else colleague
-        issue = make_issue(customer=acme if days % 3 else hanbit, at=morning, severity=["orange", "red", "blue"][days % 3],
-                           owner=owner, title=f"Export failed on day {days}")
+        issue = make_issue(customer=acme if days % 3 else hanbit, at=morning, owner=owner,
+                           severity=["orange", "red", "blue"][days % 3], title=f"Export failed on day {days}")
         if days % 5 == 0:
             scan_sla(now=morning + timedelta(hours=5))  # acknowledged too late: a breach on record
         services.acknowledge(issue=issue, by=owner, now=morning + timedelta(hours=(6 if days % 5 == 0 else 0.5)))

@@ -15,7 +15,7 @@ from issues.dashboard import BREACHED, DUE_24H, DUE_TODAY, Moment, by_customer, 
 from issues.models import BusinessCalendar, Status
 from issues.scan import scan_sla
 from issues.templatetags.dashboard import inbox_url
-from tests.factories import CustomerFactory, make_issue
+from tests.factories import CustomerFactory, TeamFactory, make_issue
 from tests.issues.views_helpers import ago
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -159,3 +159,20 @@ def test_the_page_says_what_each_count_means(jisoo, live_morning):
     assert "Not breached yet, but a clock runs out within 24 hours." in html
     assert "A cycle is met when it ends without a breach" in html
     assert "Enterprise Support" in html
+
+
+def test_a_lead_of_two_teams_follows_links_into_the_chosen_teams_issues_only(client, team, customer, lead, manager):
+    second = TeamFactory(name="Public Sector", lead=lead)
+    ministry = CustomerFactory(team=second, name="Ministry", account_manager=lead)
+    for _ in range(2):
+        make_issue(customer=ministry, at=ago(hours=3), severity="red", owner=lead)
+    make_issue(customer=customer, at=ago(hours=3), severity="red", owner=manager)
+    client.force_login(lead)
+
+    page = client.get(reverse("dashboard"), {"team": second.pk})
+
+    breached = page.context["tiles"][0]
+    assert (breached.measure, breached.total) == (BREACHED, 2)
+    inbox = client.get(inbox_url(second, clock=BREACHED))
+    assert inbox.context["page"].paginator.count == 2
+    assert 'name="team"' in inbox.content.decode()  # someone of two teams can change the team in the inbox
