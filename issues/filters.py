@@ -11,8 +11,9 @@ from issues.selectors import InboxQuery
 
 ANY = [("", _("Any"))]
 OWNER_CHOICES = [("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned"))]
-CLOCK_CHOICES = [("", _("Any")), ("at_risk", _("At risk")), ("breached", _("Overdue"))]
-FILTER_FIELDS = ("severity", "status", "owner", "customer", "clock", "q")
+CLOCK_CHOICES = [("", _("Any")), ("at_risk", _("At risk")), ("breached", _("Overdue")),
+                 ("due_24h", _("Due within 24 h")), ("due_today", _("Update due today"))]
+FILTER_FIELDS = ("severity", "status", "owner", "customer", "team", "clock", "q")
 
 
 class InboxFilterForm(forms.Form):
@@ -23,11 +24,19 @@ class InboxFilterForm(forms.Form):
                                choices=ANY + [(s.value, s.label) for s in OPEN_STATUSES])
     owner = forms.ChoiceField(label=_("Owner"), required=False, choices=OWNER_CHOICES)
     customer = forms.ChoiceField(label=_("Customer"), required=False)
+    team = forms.ChoiceField(label=_("Team"), required=False)
     clock = forms.ChoiceField(label=_("Clock"), required=False, choices=CLOCK_CHOICES)
 
     def __init__(self, data: QueryDict, *, customers) -> None:
         super().__init__(data)
+        # The teams come with the customers (one query): a team filter only for people of several teams.
+        customers = list(customers.select_related("team").only("name", "slug", "team__name"))
         self.fields["customer"].choices = ANY + [(c.slug, c.name) for c in customers]
+        teams = sorted({(str(c.team_id), c.team.name) for c in customers}, key=lambda team: team[1])
+        if len(teams) > 1:
+            self.fields["team"].choices = ANY + teams
+        else:
+            del self.fields["team"]
 
     def query(self) -> InboxQuery:
         """The filters to apply; a value the form rejects (an old bookmark, a hand-edited URL) is dropped."""

@@ -7,8 +7,10 @@ these selectors cannot show another team's issue by accident.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
@@ -31,6 +33,8 @@ from issues.models import IS_OPEN, Contact, Customer, Issue, IssueEvent, Severit
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 BREACHED, AT_RISK, ON_TIME = 0, 1, 2
+# "At risk" on the dashboard, in the inbox's "due within 24 h" filter and in digests: due this soon.
+SOON = timedelta(hours=24)
 
 
 def _earliest(*fields: str) -> Least:
@@ -53,6 +57,37 @@ def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
     ).order_by("clock_rank", "next_due_at", Severity.urgency(), "created_at", "pk")
 
 
+def overdue(now: datetime) -> Q:
+    """Breached: a clock's stored due time has passed (a paused or stopped clock has none)."""
+    return Q(ack_due_at__lte=now) | Q(update_due_at__lte=now)
+
+
+def not_overdue(now: datetime) -> Q:
+    return (Q(ack_due_at__gt=now) | Q(ack_due_at=None)) & (Q(update_due_at__gt=now) | Q(update_due_at=None))
+
+
+def due_by(now: datetime, until: datetime) -> Q:
+    """Not yet breached, and a clock falls due by `until`: the dashboard's "at risk (next 24 h)"."""
+    return not_overdue(now) & (Q(ack_due_at__lte=until) | Q(update_due_at__lte=until))
+
+
+def update_due_by(now: datetime, until: datetime) -> Q:
+    """Not yet breached, and the customer must hear from us before `until`: "updates due today"."""
+    return not_overdue(now) & Q(update_due_at__lt=until)
+
+
+def team_zone(team: Team | None) -> ZoneInfo:
+    """Where a team's day begins and ends: its business calendar's time zone, else the site's."""
+    calendar = team.calendar if team is not None and team.calendar_id else None
+    return ZoneInfo(calendar.time_zone if calendar else settings.TIME_ZONE)
+
+
+def end_of_day(now: datetime, zone: ZoneInfo) -> datetime:
+    """The next local midnight: "today" ends there."""
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(0), zone)
+
+
 @dataclass(frozen=True)
 class InboxQuery:
     """The inbox's filters, already validated; empty strings mean "any"."""
@@ -61,7 +96,8 @@ class InboxQuery:
     status: str = ""
     owner: str = ""  # "me", "unassigned" or "" (anyone)
     customer: str = ""  # a customer's slug
-    clock: str = ""  # "at_risk", "breached" or ""
+    team: str = ""  # a team's id
+    clock: str = ""  # "at_risk", "breached", "due_24h", "due_today" or ""
     q: str = ""
 
 
@@ -78,10 +114,17 @@ def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
         issues = issues.filter(owner=None)
     if query.customer:
         issues = issues.filter(customer__slug=query.customer)
+    if query.team:
+        issues = issues.filter(customer__team_id=query.team)
     if query.clock == "breached":
         issues = issues.overdue(now)
     elif query.clock == "at_risk":
         issues = issues.at_risk(now)
+    elif query.clock == "due_24h":
+        issues = issues.filter(due_by(now, now + SOON))
+    elif query.clock == "due_today":
+        team = Team.objects.select_related("calendar").filter(pk=query.team).first() if query.team else None
+        issues = issues.filter(update_due_by(now, end_of_day(now, team_zone(team))))
     if query.q:
         issues = issues.filter(
             Q(title__icontains=query.q) | Q(description__icontains=query.q) | Q(customer__name__icontains=query.q)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from issues.views import customers, inbox, issue, new
+from issues.views import customers, dashboard, inbox, issue, new, preferences
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
@@ -17,4 +17,8 @@ urlpatterns = [
     path("issues/<int:pk>/reopen/", issue.reopen, name="issue_reopen"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<slug:slug>/", customers.customer_detail, name="customer_detail"),
+    path("dashboard/", dashboard.dashboard_page, name="dashboard"),
+    path("dashboard/breaches.csv", dashboard.breaches_csv, name="dashboard_breaches_csv"),
+    path("dashboard/owners.csv", dashboard.owners_csv, name="dashboard_owners_csv"),
+    path("preferences/", preferences.preferences, name="preferences"),
 ]

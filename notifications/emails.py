@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,7 @@ from issues.models import (
     Severity,
     Status,
 )
+from notifications.links import issue_link, site_url
 from notifications.models import EmailKind
 from notifications.outbox import Email, enqueue
 
@@ -293,6 +295,26 @@ def _clock_context(context: dict, lookups: Lookups, language: str) -> dict:
             "is_owner": context.get("is_owner", True), "unowned": context.get("unowned", False), **raised}
 
 
+def _digest_lines(section: dict) -> list[dict]:
+    return [{**line, "url": issue_link(line["id"]), "due": _moment(line["due"]),
+             "severity_label": Severity(line["severity"]).label, "severity_colour": SEVERITY_COLOURS[line["severity"]]}
+            for line in section["issues"]]
+
+
+def _digest_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """The digest's sections as queued (what needed attention that morning), with links and dates. A team's
+    section links to its dashboard; the person's own section (no name) to their inbox."""
+    inbox, dashboard = reverse("inbox"), reverse("dashboard")
+    sections = [{**team, "issues": _digest_lines(team), "link": site_url(f"{dashboard}?team={team['id']}")}
+                for team in context.get("teams", [])]
+    if own := context.get("own"):
+        sections.append({**own, "name": "", "issues": _digest_lines(own), "link": site_url(f"{inbox}?owner=me")})
+    return {"day": date.fromisoformat(context["day"]), "sections": sections,
+            "breached": sum(section["breached"] for section in sections),
+            "due_24h": sum(section["due_24h"] for section in sections),
+            "preferences_url": site_url(reverse("preferences"))}
+
+
 CONTEXT_FOR_KIND = {
     EmailKind.ACKNOWLEDGED: lambda c, lookups, language: {"next_update_at": _moment(c.get("next_update_at"))},
     EmailKind.PUBLIC_UPDATE: _event_context,
@@ -303,4 +325,5 @@ CONTEXT_FOR_KIND = {
     EmailKind.RED_ISSUE: _actor_context,
     EmailKind.AT_RISK: _clock_context,
     EmailKind.BREACH: _clock_context,
+    EmailKind.DIGEST: _digest_context,
 }

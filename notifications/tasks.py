@@ -1,11 +1,18 @@
-"""Celery tasks: thin wrappers around the delivery function."""
+"""Celery tasks: thin wrappers around the delivery and digest functions."""
 
 from celery import shared_task
 
 from notifications.delivery import deliver_due
+from notifications.digests import send_digests
 
 
 @shared_task(ignore_result=True)
 def deliver_outbox() -> int:
     """Nudged after each commit that queues email, and swept every minute by beat."""
     return deliver_due()
+
+
+@shared_task(ignore_result=True)
+def send_digests_task() -> int:
+    """Beat runs this every quarter of an hour; it queues the digests of people whose working day began."""
+    return send_digests()

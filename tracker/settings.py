@@ -227,11 +227,15 @@ SLA_SCAN_SECONDS = float(env_str("SLA_SCAN_SECONDS", "60"))
 # /healthz reports "degraded" when the last scan finished longer ago than this: beat or workers stalled.
 SLA_SCAN_STALE_SECONDS = float(env_str("SLA_SCAN_STALE_SECONDS", str(5 * 60)))
 OUTBOX_SWEEP_SECONDS = float(env_str("OUTBOX_SWEEP_SECONDS", "60"))
+# Digests go at the start of each team's working day; this is how often beat looks whose day began.
+DIGEST_CHECK_SECONDS = float(env_str("DIGEST_CHECK_SECONDS", "900"))
 CELERY_BEAT_SCHEDULE = {
     "scan-sla": {"task": "issues.tasks.scan_sla_task", "schedule": SLA_SCAN_SECONDS,
                  "options": {"expires": SLA_SCAN_SECONDS * 0.9}},
     "deliver-outbox": {"task": "notifications.tasks.deliver_outbox", "schedule": OUTBOX_SWEEP_SECONDS,
                        "options": {"expires": OUTBOX_SWEEP_SECONDS * 0.9}},
+    "send-digests": {"task": "notifications.tasks.send_digests_task", "schedule": DIGEST_CHECK_SECONDS,
+                     "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
 }
 
 LOGGING = {

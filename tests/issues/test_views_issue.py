@@ -227,7 +227,7 @@ def test_the_issue_page_runs_a_fixed_number_of_queries_however_long_the_timeline
         for n in range(entries)
     ])
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = hana.get(issue.get_absolute_url())
 
     assert response.status_code == 200

@@ -74,7 +74,7 @@ def test_the_new_issue_page_runs_a_fixed_number_of_queries(hana, customer, count
     for n in range(count):
         ContactFactory(customer=customer)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         assert hana.get(reverse("issue_new"), {"customer": customer.pk}).status_code == 200
 
 
@@ -117,7 +117,7 @@ def test_the_customer_pages_run_a_fixed_number_of_queries(hana, customer, count,
 
     with django_assert_max_num_queries(4):
         assert hana.get(reverse("customer_list")).status_code == 200
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         assert hana.get(reverse("customer_detail", kwargs={"slug": "acme"})).status_code == 200
 
 

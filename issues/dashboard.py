@@ -1,0 +1,148 @@
+"""The overdue dashboard's read side: what is breached or due soon in one team, by severity, owner and customer.
+
+Every number is counted by the database from the stored due columns against `now`, so the page is exact
+between two scans. Each section is one grouped query over the team's open issues, whatever their number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models.functions import Coalesce
+
+from issues.models import Issue, Severity, Status, Team
+from issues.selectors import (
+    SOON,
+    due_by,
+    end_of_day,
+    overdue,
+    team_people,
+    team_zone,
+    update_due_by,
+)
+
+# The inbox's `clock` filter values, so each count links to exactly the issues it counts.
+BREACHED, DUE_24H, DUE_TODAY = "breached", "due_24h", "due_today"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The instants one team's numbers are counted against."""
+
+    now: datetime
+    soon: datetime
+    day_ends_at: datetime
+    zone: ZoneInfo
+
+    @classmethod
+    def of(cls, team: Team, now: datetime) -> Moment:
+        zone = team_zone(team)
+        return cls(now=now, soon=now + SOON, day_ends_at=end_of_day(now, zone), zone=zone)
+
+
+def teams_led_by(user) -> QuerySet:
+    """The teams whose dashboard the user may open: those they lead; every team for superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return Team.objects.none()
+    teams = Team.objects.all() if user.is_superuser else Team.objects.filter(lead=user)
+    return teams.select_related("calendar").order_by("name")
+
+
+def open_issues_of(team: Team) -> QuerySet:
+    return Issue.objects.filter(customer__team=team).open()
+
+
+def counted(moment: Moment, measures: tuple[str, ...] = (BREACHED, DUE_24H, DUE_TODAY)) -> dict:
+    """The counts of the "Now" section as aggregates: breached, due within 24 h, updates due today.
+    A paused clock has no due time, so an issue waiting on the customer is in none of them."""
+    conditions = {
+        BREACHED: overdue(moment.now),
+        DUE_24H: due_by(moment.now, moment.soon),
+        DUE_TODAY: update_due_by(moment.now, moment.day_ends_at),
+    }
+    return {measure: Count("pk", filter=conditions[measure]) for measure in measures}
+
+
+def quiet_since() -> Min:
+    """When the customer last heard from us about the quietest open issue (never: since it was opened).
+    Issues waiting on the customer are left out: it is their turn to write."""
+    return Min(Coalesce("customer_last_heard_at", "created_at"), filter=~Q(status=Status.WAITING_ON_CUSTOMER))
+
+
+@dataclass(frozen=True)
+class Tile:
+    """One count of the "Now" section, in total and per severity (most severe first)."""
+
+    measure: str
+    total: int
+    by_severity: list[tuple[str, int]]
+
+
+def now_tiles(team: Team, moment: Moment) -> list[Tile]:
+    rows = {row["severity"]: row for row in
+            open_issues_of(team).values("severity").annotate(**counted(moment)).order_by()}
+    return [
+        Tile(measure, sum(row[measure] for row in rows.values()),
+             [(severity, rows[severity][measure] if severity in rows else 0) for severity in Severity.values])
+        for measure in (BREACHED, DUE_24H, DUE_TODAY)
+    ]
+
+
+@dataclass(frozen=True)
+class OwnerRow:
+    owner: object | None  # a user; None is the "unassigned" row
+    open: int = 0
+    breached: int = 0
+    due_24h: int = 0
+    oldest_unacknowledged: datetime | None = None
+    quiet_since: datetime | None = None
+
+
+def by_owner(team: Team, moment: Moment) -> list[OwnerRow]:
+    """Every person of the team (those with nothing open too), anyone else still owning an issue, and the
+    unassigned issues last. Busiest first: breached, then due within 24 h, then open issues."""
+    stats = {
+        row.pop("owner"): row
+        for row in open_issues_of(team).values("owner").annotate(
+            open=Count("pk"), **counted(moment, (BREACHED, DUE_24H)),
+            oldest_unacknowledged=Min("ack_started_at", filter=Q(acknowledged_at=None)), quiet_since=quiet_since(),
+        ).order_by()
+    }
+    people = {person.pk: person for person in team_people([team.pk])}
+    former = set(stats) - set(people) - {None}
+    if former:
+        people |= get_user_model().objects.in_bulk(former)
+    rows = sorted(
+        (OwnerRow(person, **stats.get(pk, {})) for pk, person in people.items()),
+        key=lambda row: (-row.breached, -row.due_24h, -row.open, display_name(row.owner).lower()),
+    )
+    return [*rows, OwnerRow(None, **stats.get(None, {}))]
+
+
+def display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    name: str
+    slug: str
+    code: str
+    open: int
+    breached: int
+    quiet_since: datetime | None
+    next_promise: datetime | None
+
+
+def by_customer(team: Team, moment: Moment) -> list[CustomerRow]:
+    """Customers with open issues, the longest silence first (customers only waited on come last)."""
+    rows = open_issues_of(team).values("customer__name", "customer__slug", "customer__code").annotate(
+        open=Count("pk"), breached=Count("pk", filter=overdue(moment.now)), quiet_since=quiet_since(),
+        next_promise=Min("promised_update_at", filter=Q(promised_update_at__gt=moment.now)),
+    ).order_by(F("quiet_since").asc(nulls_last=True), "customer__name")
+    return [CustomerRow(row["customer__name"], row["customer__slug"], row["customer__code"], row["open"],
+                        row["breached"], row["quiet_since"], row["next_promise"]) for row in rows]

@@ -1,0 +1,115 @@
+"""The overdue dashboard of a team lead, and its CSV exports.
+
+Only the chosen team's lead (and superusers, for any team) may open them; anyone else gets a 404, so the
+page never confirms that a team exists. Anonymous visitors are sent to log in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from issues import dashboard, reports
+from issues.charts import trend_chart
+from issues.models import Team
+from issues.views.common import only_get
+
+# The customer table shows the quietest customers; ?customers=all shows every one.
+CUSTOMERS_SHOWN = 15
+LONGEST_EXPORT = timedelta(days=366)
+
+
+class PeriodForm(forms.Form):
+    """Which breaches to export: local dates of the team, both included."""
+
+    first = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    last = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict:
+        data = super().clean()
+        first, last = data.get("first"), data.get("last")
+        if first and last and first > last:
+            raise forms.ValidationError(_("The period must end on or after its first day."))
+        if first and last and last - first >= LONGEST_EXPORT:
+            raise forms.ValidationError(_("Export at most a year at a time."))
+        return data
+
+
+def chosen_team(request: HttpRequest) -> tuple[Team, list[Team]]:
+    """The team asked for (?team=<id>), or the first the user leads; a 404 for a team they do not lead."""
+    teams = list(dashboard.teams_led_by(request.user))
+    wanted = request.GET.get("team", "")
+    team = next((team for team in teams if str(team.pk) == wanted), None) if wanted else next(iter(teams), None)
+    if team is None:
+        raise Http404
+    return team, teams
+
+
+def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment,
+                     period_form: PeriodForm, *, status: int = 200) -> HttpResponse:
+    customers = dashboard.by_customer(team, moment)
+    show_all = request.GET.get("customers") == "all"
+    compliance = reports.cached_compliance(team, moment)
+    return render(request, "issues/dashboard.html", {
+        "team": team,
+        "teams": teams,
+        "moment": moment,
+        "now": moment.now,
+        "tiles": dashboard.now_tiles(team, moment),
+        "owners": dashboard.by_owner(team, moment),
+        "customers": customers if show_all else customers[:CUSTOMERS_SHOWN],
+        "customers_hidden": 0 if show_all else max(len(customers) - CUSTOMERS_SHOWN, 0),
+        "compliance": compliance,
+        "windows": reports.WINDOWS,
+        "chart": trend_chart(compliance.trend),
+        "period_form": period_form,
+    }, status=status)
+
+
+@login_required
+def dashboard_page(request: HttpRequest) -> HttpResponse:
+    team, teams = chosen_team(request)
+    if refused := only_get(request):
+        return refused
+    moment = dashboard.Moment.of(team, timezone.now())
+    last = moment.now.astimezone(moment.zone).date()
+    period = PeriodForm(initial={"first": last - timedelta(days=29), "last": last})
+    return render_dashboard(request, team, teams, moment, period)
+
+
+def csv_response(name: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(reports.csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+def breaches_csv(request: HttpRequest) -> HttpResponse:
+    team, teams = chosen_team(request)
+    if refused := only_get(request):
+        return refused
+    moment = dashboard.Moment.of(team, timezone.now())
+    form = PeriodForm(request.GET)
+    if not form.is_valid():
+        return render_dashboard(request, team, teams, moment, form, status=400)
+    first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+    return csv_response(f"breaches-team-{team.pk}-{first}-{last}.csv", reports.breach_header(),
+                        reports.breach_rows(team, first, last, moment))
+
+
+@login_required
+def owners_csv(request: HttpRequest) -> HttpResponse:
+    team, _teams = chosen_team(request)
+    if refused := only_get(request):
+        return refused
+    moment = dashboard.Moment.of(team, timezone.now())
+    day = moment.now.astimezone(moment.zone).date()
+    return csv_response(f"owners-team-{team.pk}-{day}.csv", reports.owner_header(),
+                        reports.owner_rows(dashboard.by_owner(team, moment), moment))
