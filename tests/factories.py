@@ -21,7 +21,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda user: f"{user.username}@inloop.example.com")
-    is_staff = True
+    is_staff = False  # the admin is for superusers; account managers and leads work in the app
     password = factory.django.Password("correct horse battery")
 
 

@@ -132,7 +132,7 @@ def test_seed_demo_refuses_to_run_with_debug_off():
 @pytest.mark.django_db
 def test_every_admin_page_opens_for_an_admin(client, customer, contact, manager):
     issue = make_issue(customer=customer, at=customer.created_at)
-    admin = UserFactory(username="root", is_superuser=True)
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     client.force_login(admin)
 
     pages = [reverse(f"admin:issues_{name}_changelist") for name in
@@ -150,7 +150,7 @@ def test_every_admin_page_opens_for_an_admin(client, customer, contact, manager)
 
 @pytest.mark.django_db
 def test_an_admin_cannot_set_a_policy_beyond_the_missions_ceiling(client):
-    client.force_login(UserFactory(username="root", is_superuser=True))
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     red = SlaPolicy.objects.get(severity="red")
 
     response = client.post(reverse("admin:issues_slapolicy_change", args=[red.pk]), {

@@ -16,8 +16,8 @@ from issues.views.common import only_get
 OPEN_ISSUES_SHOWN = 50
 
 
-@require_GET
 @login_required
+@require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     return render(request, "issues/customers.html",
                   {"customers": selectors.customers_overview(request.user), "now": timezone.now()})

@@ -42,8 +42,8 @@ def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkFor
     return render(request, template, context, status=status)
 
 
-@require_GET
 @login_required
+@require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
     return render_inbox(request, request.GET)
 
@@ -68,8 +68,8 @@ def apply_bulk(request: HttpRequest, issues: list[Issue], data: dict) -> None:
         messages.warning(request, line)
 
 
-@require_POST
 @login_required
+@require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     filters = QueryDict(request.POST.get("filters", ""))
     form = BulkForm(request.POST, people=selectors.people_of(request.user))

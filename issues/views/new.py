@@ -14,8 +14,8 @@ from issues import selectors, services
 from issues.forms import NewIssueForm, add_service_error
 
 
-@require_http_methods(["GET", "POST"])
 @login_required
+@require_http_methods(["GET", "POST"])
 def issue_new(request: HttpRequest) -> HttpResponse:
     customers = selectors.visible_customers(request.user).order_by("name")
     people = selectors.people_of(request.user)

@@ -22,8 +22,8 @@ class PreferencesForm(forms.ModelForm):
         labels = {"receives_digest": gettext_lazy("Send me the daily digest")}
 
 
-@require_http_methods(["GET", "POST"])
 @login_required
+@require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     # The profile is created on the first save; until then the defaults apply (digests on).
     profile = (Profile.objects.filter(user=request.user).first()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def test_people_see_only_their_teams_issues_and_superusers_see_all(customer, manager, lead, outsider):
     ours = make_issue(customer=customer, at=T0)
     theirs = make_issue(customer=CustomerFactory(team=outsider.teams.get()), at=T0, by=outsider)
-    admin = UserFactory(username="root", is_superuser=True)
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
 
     assert list(Issue.objects.visible_to(manager)) == [ours]
     assert list(Issue.objects.visible_to(lead)) == [ours]  # leads see their team even when not a member

@@ -99,7 +99,7 @@ def queued(status: str = Status.PENDING, error: str = "") -> OutboundEmail:
 
 
 def test_the_admin_lists_the_outbox_with_errors_and_shows_a_sandboxed_preview(client):
-    client.force_login(UserFactory(username="root", is_superuser=True))
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     failed = queued(Status.FAILED, error="550 5.1.1 No such user here")
 
     listing = client.get(reverse("admin:notifications_outboundemail_changelist"))
@@ -114,7 +114,7 @@ def test_the_admin_lists_the_outbox_with_errors_and_shows_a_sandboxed_preview(cl
 
 
 def test_the_admin_retries_a_failed_email_now_and_cancels_a_pending_one(client):
-    client.force_login(UserFactory(username="root", is_superuser=True))
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     failed = queued(Status.FAILED, error="gave up")
     pending = queued(Status.PENDING)
     changelist = reverse("admin:notifications_outboundemail_changelist")

@@ -136,7 +136,7 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={"first_name": first, "last_name": last, "email": f"{username}@inloop.example.com",
-                          "is_staff": True, "is_superuser": username == "admin"},
+                          "is_staff": username == "admin", "is_superuser": username == "admin"},
             )
             if created:
                 user.set_password(DEMO_PASSWORD)

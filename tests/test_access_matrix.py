@@ -1,0 +1,170 @@
+"""Every URL of the project, for every kind of person, by GET and by POST, on another team's objects.
+
+The URL list comes from the resolver, so a new URL without an entry in ACCESS fails this test until
+someone decides who may use it. Outsiders get 404 (never a 403 or a 200 that confirms the object exists),
+anonymous visitors are sent to log in, GET changes nothing, and a POST without a CSRF token is refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import Max
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from issues.models import Breach, Contact, Issue, IssueEvent
+from notifications.links import unsubscribe_token
+from notifications.models import OutboundEmail
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    TeamFactory,
+    UserFactory,
+    make_issue,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Who may use each URL. Object URLs name an object of "their" team (the team the outsider is not in).
+PUBLIC, SIGNED_IN, ISSUE, CUSTOMER, LEADS, ADMIN = "public", "signed in", "issue", "customer", "leads", "admin"
+BULK = "issues named in the form"
+ACCESS = {
+    "healthz": PUBLIC, "login": PUBLIC, "logout": PUBLIC, "set_language": PUBLIC, "unsubscribe": PUBLIC,
+    "admin:login": PUBLIC, "admin:logout": PUBLIC,
+    "inbox": SIGNED_IN, "issue_new": SIGNED_IN, "issue_bulk": BULK, "customer_list": SIGNED_IN,
+    "preferences": SIGNED_IN,
+    "issue_detail": ISSUE, "issue_update": ISSUE, "issue_note": ISSUE, "issue_acknowledge": ISSUE,
+    "issue_assign": ISSUE, "issue_severity": ISSUE, "issue_status": ISSUE, "issue_resolve": ISSUE,
+    "issue_reopen": ISSUE, "customer_detail": CUSTOMER,
+    "dashboard": LEADS, "dashboard_breaches_csv": LEADS, "dashboard_owners_csv": LEADS,
+}
+ROLES = ["anonymous", "outsider", "member", "lead", "superuser"]
+
+
+def url_patterns(patterns=None, prefix: str = "", namespace: str | None = None):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern):
+            yield (f"{namespace}:{pattern.name}" if namespace else str(pattern.name)), prefix + str(pattern.pattern)
+
+
+@pytest.fixture
+def world():
+    """Their team (lead, member, customer, contact, an open issue) and an outsider in another team."""
+    lead, member = UserFactory(username="their-lead"), UserFactory(username="their-member")
+    team = TeamFactory(name="Their team", lead=lead)
+    team.members.add(member)
+    customer = CustomerFactory(name="Their customer", code="THEIRS", slug="theirs", team=team,
+                               account_manager=member)
+    contact = ContactFactory(customer=customer, email="them@theirs.example.com")
+    issue = make_issue(customer=customer, at=customer.created_at, severity="red", owner=member, reporter=contact,
+                       title="Their secret issue")
+    outsider = UserFactory(username="outsider")
+    TeamFactory(name="Our team", lead=UserFactory(username="our-lead")).members.add(outsider)
+    people = {"outsider": outsider, "member": member, "lead": lead,
+              "superuser": UserFactory(username="root", is_superuser=True, is_staff=True)}
+    return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people}
+
+
+def address(template: str, world: dict) -> str:
+    """Fill a URL pattern's parameters with their team's objects."""
+    values = {"<int:pk>": world["issue"].pk, "<slug:slug>": world["customer"].slug,
+              "<str:token>": unsubscribe_token(world["contact"].pk), "<path:object_id>": world["issue"].pk,
+              "<int:content_type_id>": 1, "<path:object_id>/": f"{world['issue'].pk}/", "<app_label>": "issues",
+              "<url>": ""}
+    path = "/" + template.lstrip("^").rstrip("$")
+    for placeholder, value in values.items():
+        path = path.replace(placeholder, str(value))
+    if "dashboard" in path:
+        path += f"?team={world['team'].pk}"
+    return path
+
+
+def client_for(role: str, world: dict, *, csrf: bool = False) -> Client:
+    client = Client(enforce_csrf_checks=csrf)
+    if role != "anonymous":
+        client.force_login(world["people"][role])
+    return client
+
+
+def kind_of(name: str) -> str | None:
+    """The admin's own pages are all behind its staff login; every other URL needs a decision here."""
+    if name in ACCESS:
+        return ACCESS[name]
+    return ADMIN if name.startswith("admin:") else None
+
+
+def expected(kind: str, role: str, method: str, status: int, location: str) -> bool:
+    to_login = status == 302 and location.startswith("/accounts/login/")
+    if kind == ADMIN:
+        return (status == 302 and "/admin/login/" in location) if role != "superuser" else status < 500
+    if kind == PUBLIC:
+        return status < 500 and status != 403
+    if role == "anonymous":
+        return to_login
+    if status in (403, 500):
+        return False
+    if kind == SIGNED_IN:
+        return status in (200, 302, 400, 405)
+    if kind == BULK and method == "GET":
+        return status == 405  # no object in the address: nothing to confirm or deny
+    forbidden = role == "outsider" or (kind == LEADS and role == "member")
+    if forbidden:
+        return status == 404
+    return status in (200, 302, 400, 405)
+
+
+def state() -> tuple:
+    """Everything a stray GET could change."""
+    return (Issue.objects.aggregate(Max("updated_at")), IssueEvent.objects.count(), OutboundEmail.objects.count(),
+            Breach.objects.count(), list(Contact.objects.values_list("pk", "receives_updates")),
+            list(Issue.objects.values_list("pk", "status", "severity", "owner")))
+
+
+def test_every_url_has_a_decision_in_the_matrix():
+    undecided = [name for name, _ in url_patterns() if kind_of(name) is None]
+
+    assert not undecided, f"decide who may use these URLs in ACCESS: {undecided}"
+
+
+def test_every_url_answers_every_role_as_the_matrix_says_and_no_get_changes_anything(world):
+    failures = []
+    for name, template in url_patterns():
+        kind = kind_of(name)
+        path = address(template, world)
+        roles = ROLES if kind != ADMIN else ["anonymous", "outsider", "member", "lead"]
+        for role in roles:
+            client = client_for(role, world)
+            methods = ["GET"] if name == "logout" else ["GET", "POST"]  # logging out is a POST's one effect
+            for method in methods:
+                data = {"issues": [world["issue"].pk], "action": "acknowledge"} if name == "issue_bulk" else {}
+                before = state()
+                response = client.get(path) if method == "GET" else client.post(path, data)
+                if not expected(kind, role, method, response.status_code, response.get("Location", "")):
+                    failures.append((name, role, method, response.status_code, response.get("Location", "")))
+                if method == "GET" and state() != before:
+                    failures.append((name, role, "GET changed something", response.status_code, ""))
+    assert not failures, "\n".join(map(str, failures))
+
+
+def test_no_answer_to_an_outsider_mentions_their_issue(world):
+    outsider = client_for("outsider", world)
+    secret = world["issue"].title
+    for name, template in url_patterns():
+        if kind_of(name) in (ADMIN, PUBLIC):
+            continue
+        for response in (outsider.get(address(template, world)), outsider.get(address(template, world) + "?q=secret")):
+            assert secret not in response.content.decode(errors="replace"), name
+
+
+def test_a_post_without_the_csrf_token_is_refused_everywhere_but_the_one_click_unsubscribe(world):
+    accepted = []
+    for name, template in url_patterns():
+        if name.startswith("admin:") or name == "unsubscribe":
+            continue
+        for role in ("anonymous", "member"):
+            response = client_for(role, world, csrf=True).post(address(template, world), {})
+            if response.status_code != 403:
+                accepted.append((name, role, response.status_code))
+    assert not accepted, accepted
