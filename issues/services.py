@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from issues import sla
+from issues import checks, sla
 from issues.clocks import ClockSetups, clock_setup, recompute_clocks
 from issues.models import (
     IS_OPEN,
@@ -31,6 +31,7 @@ from issues.models import (
     Severity,
     Status,
 )
+from issues.timeline import clock_events, person_name, record, record_clock_changes
 from notifications import emails
 
 RECOMPUTE_BATCH = 500
@@ -61,12 +62,12 @@ def open_issue(
 ) -> Issue:
     """Record a customer's issue and start its acknowledge clock."""
     now = now or timezone.now()
-    title = _clean_title(title)
-    _check_severity(severity)
+    title = checks.clean_title(title)
+    checks.check_severity(severity)
     if reporter is not None and reporter.customer_id != customer.pk:
         raise ValidationError({"reporter": _("This contact belongs to another customer.")})
     if owner is not None:
-        _check_owner(customer, owner)
+        checks.check_owner(customer, owner)
     with transaction.atomic():
         issue = Issue(
             customer=customer,
@@ -82,11 +83,11 @@ def open_issue(
         )
         recompute_clocks(issue)
         issue.save()
-        _record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description)
-        _record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
+        record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description)
+        record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
         emails.issue_opened(issue, by=by)
         if owner is not None:
-            emails.assigned(_record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(owner)))
+            emails.assigned(record(issue, EventKind.ASSIGNED, by=by, at=now, new=person_name(owner)))
     return issue
 
 
@@ -95,7 +96,7 @@ def acknowledge(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = No
     now = now or timezone.now()
     with transaction.atomic():
         _lock(issue)
-        _check_open(issue)
+        checks.check_open(issue)
         if issue.acknowledged_at is not None:
             raise ValidationError(_("This issue is already acknowledged."))
         _change(issue, by=by, now=now, apply=lambda: _mark_acknowledged(issue, by=by, now=now))
@@ -109,32 +110,32 @@ def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: 
     now = now or timezone.now()
     with transaction.atomic():
         _lock(issue)
-        _check_not_closed(issue)
-        _check_owner(issue.customer, owner)
+        checks.check_not_closed(issue)
+        checks.check_owner(issue.customer, owner)
         if owner.pk == issue.owner_id:
             return issue
         previous = issue.owner
         issue.owner = owner
         issue.updated_at = now
         issue.save()
-        emails.assigned(_record(issue, EventKind.ASSIGNED, by=by, at=now, old=_name(previous), new=_name(owner)))
+        emails.assigned(record(issue, EventKind.ASSIGNED, by=by, at=now, old=person_name(previous), new=person_name(owner)))
     return issue
 
 
 def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
     """Regrade the issue; both clocks are recomputed from their start, so a raise may breach at once."""
     now = now or timezone.now()
-    _check_severity(severity)
+    checks.check_severity(severity)
     with transaction.atomic():
         _lock(issue)
-        _check_not_closed(issue)
+        checks.check_not_closed(issue)
         if severity == issue.severity:
             return issue
         previous = issue.severity
 
         def regrade() -> None:
             issue.severity = severity
-            _record(issue, EventKind.SEVERITY_CHANGED, by=by, at=now, old=previous, new=severity)
+            record(issue, EventKind.SEVERITY_CHANGED, by=by, at=now, old=previous, new=severity)
 
         _change(issue, by=by, now=now, apply=regrade)
         issue.save()
@@ -189,13 +190,13 @@ def post_update(
         raise ValidationError({"promised_update_at": _("Only a public update can promise the customer a date.")})
     with transaction.atomic():
         _lock(issue)
-        _check_not_closed(issue)
+        checks.check_not_closed(issue)
         if promised_update_at is not None:
-            _check_promise(issue, promised_update_at, now=now)
+            checks.check_promise(issue, promised_update_at, now=now)
         if not public:
             issue.updated_at = now
             issue.save(update_fields=["updated_at"])
-            return _record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body)
+            return record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body)
         event = None
 
         def publish() -> None:
@@ -203,7 +204,7 @@ def post_update(
             if issue.is_open and issue.acknowledged_at is None:
                 # The update itself tells the customer someone is on it: no separate acknowledgement email.
                 _mark_acknowledged(issue, by=by, now=now)
-            event = _record(
+            event = record(
                 issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
                 data={"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {},
             )
@@ -230,7 +231,7 @@ def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime
             raise ValidationError(_("This issue is already resolved."))
 
         def close_out() -> None:
-            _record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
+            record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
             issue.status = Status.RESOLVED
             issue.resolved_at = now
             issue.customer_last_heard_at = now
@@ -263,7 +264,7 @@ def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -
             issue.ack_warned_at = issue.ack_breached_at = None
             issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
             _reset_update_cycle_flags(issue)
-            event = _record(issue, EventKind.REOPENED, by=by, at=now, public=True)
+            event = record(issue, EventKind.REOPENED, by=by, at=now, public=True)
 
         _change(issue, by=by, now=now, apply=restart)
         issue.save()
@@ -289,7 +290,7 @@ def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: dateti
             for issue in batch:
                 before = issue.stored_clocks()
                 issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
-                events += _clock_events(issue, before=before, by=by, at=now)
+                events += clock_events(issue, before=before, by=by, at=now)
             Issue.objects.bulk_update(batch, CLOCK_COLUMNS)
             IssueEvent.objects.bulk_create(events)
             moved += len({event.issue_id for event in events})
@@ -310,19 +311,19 @@ def _change(issue: Issue, *, by, now: datetime, apply) -> None:
     apply()
     issue.updated_at = now
     recompute_clocks(issue)
-    _record_clock_changes(issue, before=before, by=by, at=now)
+    record_clock_changes(issue, before=before, by=by, at=now)
 
 
 def _mark_acknowledged(issue: Issue, *, by, now: datetime) -> None:
     issue.acknowledged_at = now
     if issue.owner_id is None and issue.customer.team.has_person(by):
         issue.owner = by
-        _record(issue, EventKind.ASSIGNED, by=by, at=now, new=_name(by))
+        record(issue, EventKind.ASSIGNED, by=by, at=now, new=person_name(by))
     if issue.status == Status.NEW:
         issue.status = Status.ACKNOWLEDGED
     issue.customer_last_heard_at = now
     _start_update_cycle(issue, now=now)
-    _record(issue, EventKind.ACKNOWLEDGED, by=by, at=now, public=True)
+    record(issue, EventKind.ACKNOWLEDGED, by=by, at=now, public=True)
     _clear_breaches(issue, Clock.ACKNOWLEDGE, by=by, now=now)
 
 
@@ -334,7 +335,7 @@ def _move(issue: Issue, status: str, *, by, now: datetime) -> None:
     if previous == status:
         return
     issue.status = status
-    _record(issue, EventKind.STATUS_CHANGED, by=by, at=now, public=True, old=previous, new=status)
+    record(issue, EventKind.STATUS_CHANGED, by=by, at=now, public=True, old=previous, new=status)
     if status == Status.CLOSED:
         issue.closed_at = now
     if status == Status.WAITING_ON_CUSTOMER:
@@ -370,99 +371,4 @@ def _reset_update_cycle_flags(issue: Issue) -> None:
 def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
     cleared = Breach.objects.filter(issue=issue, clock=clock, cleared_at=None).update(cleared_at=now)
     if cleared:
-        _record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)
-
-
-def _record_clock_changes(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> None:
-    """Write the clock's own story on the timeline: started, rescheduled, paused, resumed, stopped."""
-    IssueEvent.objects.bulk_create(_clock_events(issue, before=before, by=by, at=at))
-
-
-def _clock_events(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> list[IssueEvent]:
-    after = issue.stored_clocks()
-    events = []
-    for clock, old, new in (
-        (Clock.ACKNOWLEDGE, before.acknowledge, after.acknowledge),
-        (Clock.UPDATE, before.update, after.update),
-    ):
-        kind = _clock_transition(old, new)
-        if kind is not None:
-            events.append(IssueEvent(issue=issue, kind=kind, actor=by, at=at, new_value=clock,
-                                     data={"clock": clock, "due_at": new.due_at.isoformat() if new.due_at else None}))
-    return events
-
-
-def _clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:
-    running_before = old.started_at is not None
-    running_now = new.started_at is not None
-    if not running_now:
-        return EventKind.CLOCK_STOPPED if running_before else None
-    if not running_before or old.started_at != new.started_at:
-        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_STARTED
-    if new.paused != old.paused:
-        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_RESUMED
-    if new.due_at != old.due_at:
-        return EventKind.CLOCK_RESCHEDULED
-    return None
-
-
-def _record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, body: str = "",
-            old: str = "", new: str = "", data: dict | None = None) -> IssueEvent:
-    return IssueEvent.objects.create(
-        issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
-        old_value=old or "", new_value=new or "", data=data or {},
-    )
-
-
-def _name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def _clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
-    if not title:
-        raise ValidationError({"title": _("Give the issue a title.")})
-    if len(title) > Issue._meta.get_field("title").max_length:
-        raise ValidationError({"title": _("Keep the title under 200 characters.")})
-    return title
-
-
-def _check_severity(severity: str) -> None:
-    if severity not in Severity.values:
-        raise ValidationError(
-            {"severity": _("Unknown severity “%(severity)s”: use red, orange, blue or green.") % {"severity": severity}}
-        )
-
-
-def _check_owner(customer: Customer, owner) -> None:
-    if not owner.is_active or not customer.team.has_person(owner):
-        raise ValidationError(
-            {"owner": _("%(owner)s is not in %(team)s, the team of %(customer)s.")
-             % {"owner": _name(owner), "team": customer.team, "customer": customer}}
-        )
-
-
-def _check_open(issue: Issue) -> None:
-    if not issue.is_open:
-        raise ValidationError(_("This issue is %(status)s.") % {"status": Status(issue.status).label.lower()})
-
-
-def _check_not_closed(issue: Issue) -> None:
-    if issue.status == Status.CLOSED:
-        raise ValidationError(_("This issue is closed; open a new issue instead."))
-
-
-def _check_promise(issue: Issue, promised_update_at: datetime, *, now: datetime) -> None:
-    if timezone.is_naive(promised_update_at):
-        raise ValidationError({"promised_update_at": _("Give the promised date with its time zone.")})
-    if promised_update_at <= now:
-        raise ValidationError({"promised_update_at": _("The promised update must be in the future.")})
-    rules, calendar = clock_setup(issue)
-    limit = sla.promise_limit(now=now, rules=rules, calendar=calendar)
-    if promised_update_at > limit:
-        raise ValidationError(
-            {"promised_update_at": _("Promise the next update by %(limit)s at the latest: the policy for this severity "
-                                     "asks for news that often.") % {"limit": timezone.localtime(limit).strftime("%Y-%m-%d %H:%M")}}
-        )
+        record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)

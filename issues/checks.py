@@ -1,0 +1,62 @@
+"""What the services refuse, with the message the person sees next to the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from issues import sla
+from issues.clocks import clock_setup
+from issues.models import Customer, Issue, Severity, Status
+from issues.timeline import person_name
+
+
+def clean_title(title: str) -> str:
+    title = " ".join((title or "").split())
+    if not title:
+        raise ValidationError({"title": _("Give the issue a title.")})
+    if len(title) > Issue._meta.get_field("title").max_length:
+        raise ValidationError({"title": _("Keep the title under 200 characters.")})
+    return title
+
+
+def check_severity(severity: str) -> None:
+    if severity not in Severity.values:
+        raise ValidationError(
+            {"severity": _("Unknown severity “%(severity)s”: use red, orange, blue or green.") % {"severity": severity}}
+        )
+
+
+def check_owner(customer: Customer, owner) -> None:
+    if not owner.is_active or not customer.team.has_person(owner):
+        raise ValidationError(
+            {"owner": _("%(owner)s is not in %(team)s, the team of %(customer)s.")
+             % {"owner": person_name(owner), "team": customer.team, "customer": customer}}
+        )
+
+
+def check_open(issue: Issue) -> None:
+    if not issue.is_open:
+        raise ValidationError(_("This issue is %(status)s.") % {"status": Status(issue.status).label.lower()})
+
+
+def check_not_closed(issue: Issue) -> None:
+    if issue.status == Status.CLOSED:
+        raise ValidationError(_("This issue is closed; open a new issue instead."))
+
+
+def check_promise(issue: Issue, promised_update_at: datetime, *, now: datetime) -> None:
+    if timezone.is_naive(promised_update_at):
+        raise ValidationError({"promised_update_at": _("Give the promised date with its time zone.")})
+    if promised_update_at <= now:
+        raise ValidationError({"promised_update_at": _("The promised update must be in the future.")})
+    rules, calendar = clock_setup(issue)
+    limit = sla.promise_limit(now=now, rules=rules, calendar=calendar)
+    if promised_update_at > limit:
+        raise ValidationError(
+            {"promised_update_at": _("Promise the next update by %(limit)s at the latest: the policy for this severity "
+                                     "asks for news that often.") % {"limit": timezone.localtime(limit).strftime("%Y-%m-%d %H:%M")}}
+        )

@@ -1,0 +1,55 @@
+"""The issue's timeline as the services write it: one event per change, and the clocks' own story."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from issues import sla
+from issues.models import Clock, EventKind, Issue, IssueEvent
+
+
+def record_clock_changes(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> None:
+    """Write the clock's own story on the timeline: started, rescheduled, paused, resumed, stopped."""
+    IssueEvent.objects.bulk_create(clock_events(issue, before=before, by=by, at=at))
+
+
+def clock_events(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> list[IssueEvent]:
+    after = issue.stored_clocks()
+    events = []
+    for clock, old, new in (
+        (Clock.ACKNOWLEDGE, before.acknowledge, after.acknowledge),
+        (Clock.UPDATE, before.update, after.update),
+    ):
+        kind = clock_transition(old, new)
+        if kind is not None:
+            events.append(IssueEvent(issue=issue, kind=kind, actor=by, at=at, new_value=clock,
+                                     data={"clock": clock, "due_at": new.due_at.isoformat() if new.due_at else None}))
+    return events
+
+
+def clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:
+    running_before = old.started_at is not None
+    running_now = new.started_at is not None
+    if not running_now:
+        return EventKind.CLOCK_STOPPED if running_before else None
+    if not running_before or old.started_at != new.started_at:
+        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_STARTED
+    if new.paused != old.paused:
+        return EventKind.CLOCK_PAUSED if new.paused else EventKind.CLOCK_RESUMED
+    if new.due_at != old.due_at:
+        return EventKind.CLOCK_RESCHEDULED
+    return None
+
+
+def record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, body: str = "",
+            old: str = "", new: str = "", data: dict | None = None) -> IssueEvent:
+    return IssueEvent.objects.create(
+        issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
+        old_value=old or "", new_value=new or "", data=data or {},
+    )
+
+
+def person_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
