@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tracker.settings")
 os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
 os.environ.setdefault("STATICFILES_BACKEND", "django.contrib.staticfiles.storage.StaticFilesStorage")
+os.environ.setdefault("HTTPS", "false")  # the test client speaks plain HTTP
+os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 import django  # noqa: E402
 
