@@ -22,7 +22,7 @@ from django.utils import timezone
 from issues import sla
 from issues.clocks import ClockSetups
 from issues.models import (
-    IS_OPEN,
+    UNRESOLVED,
     Breach,
     Clock,
     EventKind,
@@ -82,8 +82,8 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
     """At risk: remind the owner once per cycle. Returns (reminders, issues claimed)."""
     columns = COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim(Issue.objects.filter(IS_OPEN, **{f"{columns.warned}__isnull": True,
-                                                      f"{columns.at_risk}__lte": now}), limit)
+        ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{columns.warned}__isnull": True,
+                                                      f"{columns.at_risk}__lte": now}), columns.at_risk, limit)
         if not ids:
             return 0, 0
         Issue.objects.filter(pk__in=ids).update(**{columns.warned: now})
@@ -99,8 +99,8 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
     """Due time passed: one Breach per cycle, and the owner and the team lead are told."""
     columns = COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim(Issue.objects.filter(IS_OPEN, **{f"{columns.breached}__isnull": True,
-                                                      f"{columns.due}__lte": now}), limit)
+        ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{columns.breached}__isnull": True,
+                                                      f"{columns.due}__lte": now}), columns.due, limit)
         if not ids:
             return 0, 0
         Issue.objects.filter(pk__in=ids).update(**{columns.breached: now})
@@ -124,7 +124,7 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
     """Update clock run out and still no human update: an automatic status email to the customer,
     then another every update window. It keeps the customer informed; it does not clear the breach."""
     with transaction.atomic():
-        ids = _claim(Issue.objects.filter(IS_OPEN, auto_email_due_at__lte=now), limit)
+        ids = _claim(Issue.objects.filter(UNRESOLVED, auto_email_due_at__lte=now), "auto_email_due_at", limit)
         if not ids:
             return 0, 0
         latest_public = (IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
@@ -162,9 +162,11 @@ def _drain(step: Callable[[], tuple[int, int]], batch_size: int) -> int:
             return done
 
 
-def _claim(candidates: QuerySet, limit: int) -> list[int]:
-    """Lock up to `limit` candidate rows for this transaction. Rows another scan holds are skipped, not
+def _claim(candidates: QuerySet, due_column: str, limit: int) -> list[int]:
+    """Lock up to `limit` candidate rows for this transaction, longest overdue first (the order of the
+    partial index, so the database reads just those rows). Rows another scan holds are skipped, not
     waited for; once that scan commits they no longer match (their flag is set)."""
+    candidates = candidates.order_by(due_column)
     if connection.features.has_select_for_update_skip_locked:
         candidates = candidates.select_for_update(skip_locked=True, of=("self",))
     return list(candidates.values_list("pk", flat=True)[:limit])

@@ -8,6 +8,7 @@ from issues.models.calendar import BusinessCalendar, ClosedDay
 from issues.models.choices import (
     IS_OPEN,
     OPEN_STATUSES,
+    UNRESOLVED,
     Clock,
     EventKind,
     Language,
@@ -21,5 +22,5 @@ from issues.models.policy import SlaPolicy
 
 __all__ = [
     "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
-    "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team",
+    "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team", "UNRESOLVED",
 ]

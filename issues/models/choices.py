@@ -36,6 +36,10 @@ class Status(models.TextChoices):
 
 OPEN_STATUSES = [Status.NEW, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER]
 IS_OPEN = Q(status__in=OPEN_STATUSES)
+# The same issues, said without parameters: only resolving sets resolved_at, only reopening clears it,
+# and an issue is closed only once resolved. SQLite can match a partial index on this (its planner
+# cannot see inside a parameterised IN list); PostgreSQL matches either form.
+UNRESOLVED = Q(resolved_at=None)
 
 
 class EventKind(models.TextChoices):

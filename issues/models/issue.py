@@ -14,6 +14,7 @@ from issues import sla
 from issues.models.choices import (
     IS_OPEN,
     OPEN_STATUSES,
+    UNRESOLVED,
     Clock,
     EventKind,
     Severity,
@@ -106,15 +107,15 @@ class Issue(models.Model):
         indexes = [
             # Each periodic scan is one range query over rows still waiting for that action,
             # so these indexes stay small however many issues are closed or already handled.
-            models.Index(fields=["ack_at_risk_at"], name="issue_ack_warn_scan", condition=IS_OPEN & Q(ack_warned_at=None)),
-            models.Index(fields=["ack_due_at"], name="issue_ack_breach_scan", condition=IS_OPEN & Q(ack_breached_at=None)),
+            models.Index(fields=["ack_at_risk_at"], name="issue_ack_warn_scan", condition=UNRESOLVED & Q(ack_warned_at=None)),
+            models.Index(fields=["ack_due_at"], name="issue_ack_breach_scan", condition=UNRESOLVED & Q(ack_breached_at=None)),
             models.Index(
-                fields=["update_at_risk_at"], name="issue_update_warn_scan", condition=IS_OPEN & Q(update_warned_at=None)
+                fields=["update_at_risk_at"], name="issue_update_warn_scan", condition=UNRESOLVED & Q(update_warned_at=None)
             ),
             models.Index(
-                fields=["update_due_at"], name="issue_update_breach_scan", condition=IS_OPEN & Q(update_breached_at=None)
+                fields=["update_due_at"], name="issue_update_breach_scan", condition=UNRESOLVED & Q(update_breached_at=None)
             ),
-            models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan", condition=IS_OPEN),
+            models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan", condition=UNRESOLVED),
             # Read side: what is overdue or at risk right now, for the inbox and the dashboard.
             models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
             models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
