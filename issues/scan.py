@@ -82,11 +82,9 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
     """At risk: remind the owner once per cycle. Returns (reminders, issues claimed)."""
     columns = COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{columns.warned}__isnull": True,
-                                                      f"{columns.at_risk}__lte": now}), columns.at_risk, limit)
+        ids = _claim_and_flag(columns.at_risk, columns.warned, now=now, limit=limit)
         if not ids:
             return 0, 0
-        Issue.objects.filter(pk__in=ids).update(**{columns.warned: now})
         # A scan that comes late finds some already overdue: the breach notice says it all, no reminder.
         issues = list(_load(ids).filter(**{f"{columns.due}__gt": now}))
         setups = ClockSetups(issues)
@@ -99,11 +97,9 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
     """Due time passed: one Breach per cycle, and the owner and the team lead are told."""
     columns = COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{columns.breached}__isnull": True,
-                                                      f"{columns.due}__lte": now}), columns.due, limit)
+        ids = _claim_and_flag(columns.due, columns.breached, now=now, limit=limit)
         if not ids:
             return 0, 0
-        Issue.objects.filter(pk__in=ids).update(**{columns.breached: now})
         issues = list(_load(ids))
         Breach.objects.bulk_create([
             Breach(issue=issue, clock=clock, severity=issue.severity, cycle_started_at=getattr(issue, columns.started),
@@ -170,6 +166,16 @@ def _claim(candidates: QuerySet, due_column: str, limit: int) -> list[int]:
     if connection.features.has_select_for_update_skip_locked:
         candidates = candidates.select_for_update(skip_locked=True, of=("self",))
     return list(candidates.values_list("pk", flat=True)[:limit])
+
+
+def _claim_and_flag(due_column: str, flag_column: str, *, now: datetime, limit: int) -> list[int]:
+    """Claim the open issues whose `due_column` has come and whose step has not run this cycle, and
+    set the step's flag so no later scan picks them again."""
+    ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{flag_column}__isnull": True, f"{due_column}__lte": now}),
+                 due_column, limit)
+    if ids:
+        Issue.objects.filter(pk__in=ids).update(**{flag_column: now})
+    return ids
 
 
 def _load(ids: list[int]) -> QuerySet:

@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -12,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
+from notifications import delivery
 from notifications.compose import rendered
 from notifications.models import OutboundEmail
-
-Status = OutboundEmail.Status
 
 
 @admin.register(OutboundEmail)
@@ -64,16 +62,12 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry selected emails now"))
     def retry_now(self, request, queryset) -> None:
-        count = queryset.filter(status__in=[Status.PENDING, Status.FAILED]).update(
-            status=Status.PENDING, next_attempt_at=timezone.now(), lease_expires_at=None, claim_token=None
-        )
+        count = delivery.retry_now(queryset)
         self.message_user(request, ngettext("%d email will be retried now.", "%d emails will be retried now.",
                                             count) % count, messages.SUCCESS)
 
     @admin.action(description=_("Cancel selected emails"))
     def cancel(self, request, queryset) -> None:
-        count = queryset.filter(status__in=[Status.PENDING, Status.FAILED]).update(
-            status=Status.CANCELLED, lease_expires_at=None, claim_token=None
-        )
+        count = delivery.cancel(queryset)
         self.message_user(request, ngettext("%d email cancelled.", "%d emails cancelled.", count) % count,
                           messages.SUCCESS)

@@ -15,7 +15,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from issues.models import EventKind, IssueEvent
@@ -24,6 +24,9 @@ from notifications.models import OutboundEmail
 
 log = logging.getLogger(__name__)
 TO_SEND = [OutboundEmail.Status.PENDING, OutboundEmail.Status.SENDING]
+
+# What staff may still retry or cancel from the admin.
+UNSENT = [OutboundEmail.Status.PENDING, OutboundEmail.Status.FAILED]
 
 
 @dataclass
@@ -126,6 +129,19 @@ def send(batch: Batch, *, now: datetime) -> int:
             pass
         _note_on_timelines(sent, now=now)
     return len(sent)
+
+
+def retry_now(rows: QuerySet[OutboundEmail], *, now: datetime | None = None) -> int:
+    """Staff asked to try these again at once; only rows still waiting or given up on move."""
+    return rows.filter(status__in=UNSENT).update(status=OutboundEmail.Status.PENDING,
+                                                 next_attempt_at=now or timezone.now(),
+                                                 lease_expires_at=None, claim_token=None)
+
+
+def cancel(rows: QuerySet[OutboundEmail]) -> int:
+    """Staff decided these must not go out; a row being sent or already sent stays as it is."""
+    return rows.filter(status__in=UNSENT).update(status=OutboundEmail.Status.CANCELLED, lease_expires_at=None,
+                                                 claim_token=None)
 
 
 def build_message(row: OutboundEmail, smtp) -> EmailMultiAlternatives:

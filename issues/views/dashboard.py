@@ -6,8 +6,9 @@ page never confirms that a team exists. Anonymous visitors are sent to log in.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from functools import wraps
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -52,6 +53,21 @@ def chosen_team(request: HttpRequest) -> tuple[Team, list[Team]]:
     return team, teams
 
 
+def lead_page(view: Callable[..., HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Log in, find the chosen team among those the user leads (404 otherwise, before anything else is
+    said), accept only GET, and hand the view the team, the user's teams and the present moment."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest) -> HttpResponse:
+        team, teams = chosen_team(request)
+        if refused := only_get(request):
+            return refused
+        return view(request, team, teams, dashboard.Moment.of(team, timezone.now()))
+
+    return wrapper
+
+
 def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment,
                      period_form: PeriodForm, *, status: int = 200) -> HttpResponse:
     customers = dashboard.by_customer(team, moment)
@@ -73,12 +89,8 @@ def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment
     }, status=status)
 
 
-@login_required
-def dashboard_page(request: HttpRequest) -> HttpResponse:
-    team, teams = chosen_team(request)
-    if refused := only_get(request):
-        return refused
-    moment = dashboard.Moment.of(team, timezone.now())
+@lead_page
+def dashboard_page(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
     last = moment.now.astimezone(moment.zone).date()
     period = PeriodForm(initial={"first": last - timedelta(days=29), "last": last})
     return render_dashboard(request, team, teams, moment, period)
@@ -90,12 +102,8 @@ def csv_response(name: str, header: list[str], rows: Iterable[list]) -> Streamin
     return response
 
 
-@login_required
-def breaches_csv(request: HttpRequest) -> HttpResponse:
-    team, teams = chosen_team(request)
-    if refused := only_get(request):
-        return refused
-    moment = dashboard.Moment.of(team, timezone.now())
+@lead_page
+def breaches_csv(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return render_dashboard(request, team, teams, moment, form, status=400)
@@ -104,12 +112,8 @@ def breaches_csv(request: HttpRequest) -> HttpResponse:
                         reports.breach_rows(team, first, last, moment))
 
 
-@login_required
-def owners_csv(request: HttpRequest) -> HttpResponse:
-    team, _teams = chosen_team(request)
-    if refused := only_get(request):
-        return refused
-    moment = dashboard.Moment.of(team, timezone.now())
+@lead_page
+def owners_csv(request: HttpRequest, team: Team, _teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
     day = moment.now.astimezone(moment.zone).date()
     return csv_response(f"owners-team-{team.pk}-{day}.csv", reports.owner_header(),
                         reports.owner_rows(dashboard.by_owner(team, moment), moment))

@@ -61,15 +61,19 @@ def people(transactional_db):
     return {"manager": manager, "colleague": colleague, "acme": acme, "hanbit": hanbit}
 
 
-@pytest.fixture
-def signed_in(page: Page, live_server, people) -> Page:
+def sign_in(page: Page, live_server, username: str) -> Page:
     page.set_default_timeout(5000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("manager")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
+
+
+@pytest.fixture
+def signed_in(page: Page, live_server, people) -> Page:
+    return sign_in(page, live_server, "manager")
 
 
 def screenshot(page: Page, name: str) -> None:

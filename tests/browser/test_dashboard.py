@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from issues import services
 from issues.models import Status
 from issues.scan import scan_sla
-from tests.browser.conftest import PASSWORD, screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.factories import make_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -65,13 +65,7 @@ def this_morning(people: dict) -> None:
 def lead_signed_in(page: Page, live_server, people) -> Page:
     a_month_of_work(people)
     this_morning(people)
-    page.set_default_timeout(5000)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill("lead")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-    return page
+    return sign_in(page, live_server, "lead")
 
 
 def test_the_lead_sees_the_morning_at_a_glance_and_follows_a_count_into_the_inbox(lead_signed_in: Page):
