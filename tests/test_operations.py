@@ -10,11 +10,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, OperationalError, connection
 from django.utils import timezone
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT, scan_sla
+from tracker.middleware import DatabaseUnavailableMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {"DEBUG": "false", "SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789",
@@ -83,6 +84,22 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
 
     assert response.status_code == 503
     assert response.json() == {"status": "error", "database": "unavailable"}
+
+
+@pytest.mark.parametrize(("method", "says"), [
+    ("post", "nothing you just sent was saved"),
+    # A page load may follow a save that did commit: it must not claim otherwise and invite a duplicate.
+    ("get", "Reload this page in a few seconds"),
+])
+def test_a_lost_database_answers_503_and_says_whether_a_form_was_lost(rf, method, says):
+    request = getattr(rf, method)("/issues/new/")
+
+    response = DatabaseUnavailableMiddleware(lambda request: None).process_exception(
+        request, OperationalError("server closed the connection unexpectedly"))
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "15"
+    assert says in response.content.decode()
+    assert ("nothing you just sent was saved" in response.content.decode()) == (method == "post")
 
 
 def test_every_network_call_has_a_timeout(settings):

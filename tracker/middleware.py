@@ -51,8 +51,11 @@ class RequestLogMiddleware:
         return response
 
 
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
 class DatabaseUnavailableMiddleware:
-    """While the database is away, say so with a 503 and a page that explains nothing was saved,
+    """While the database is away, say so with a 503 (and, for a form sent, that nothing was saved)
     instead of a server error; the connection is dropped so the next request reconnects."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -66,6 +69,8 @@ class DatabaseUnavailableMiddleware:
             return None
         connection.close()
         request_log.warning("database unavailable", extra={"path": request.path, "error": str(exception)[:200]})
-        response = render(request, "503.html", status=503)
+        # A GET may be the page a browser was sent to after a save that did commit: "nothing was
+        # saved" would be untrue there, and would invite a duplicate.
+        response = render(request, "503.html", {"sent_something": request.method not in SAFE_METHODS}, status=503)
         response.headers["Retry-After"] = "15"
         return response

@@ -106,8 +106,9 @@ def measure_a_restart(database: PrivatePostgres, tmp_path, figures) -> None:
     assert half_written == 0 and saved <= issues <= saved + retried  # a redirect may fail after its commit
     assert max(seconds for _, _, seconds in health) < 6
     figures.append(f"PostgreSQL down {DOWN_SECONDS} s under traffic: /healthz {len(while_down)} x 503 while away, "
-                   f"200 again {recovered_at - came_back:.1f} s after it came back; {len(created)} issue forms sent, "
-                   f"{issues} saved, {retried} answered 503 (nothing saved, try again), 0 half-written")
+                   f"200 again {recovered_at - came_back:.1f} s after it came back; {len(created)} issue forms sent: "
+                   f"{saved} answered with the new issue, {retried} with 503; {issues} issues stored (a save may "
+                   f"commit just before the page it leads to fails), 0 half-written")
 
 
 def _one(database: PrivatePostgres, sql: str):
