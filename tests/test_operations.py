@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.db import DatabaseError, OperationalError, connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT, scan_sla
@@ -94,8 +94,9 @@ def test_healthz_answers_503_when_the_database_does_not(client, monkeypatch):
 def test_a_lost_database_answers_503_and_says_whether_a_form_was_lost(rf, method, says):
     request = getattr(rf, method)("/issues/new/")
 
-    response = DatabaseUnavailableMiddleware(lambda request: None).process_exception(
-        request, OperationalError("server closed the connection unexpectedly"))
+    with translation.override("en"):
+        response = DatabaseUnavailableMiddleware(lambda request: None).process_exception(
+            request, OperationalError("server closed the connection unexpectedly"))
 
     assert response.status_code == 503 and response.headers["Retry-After"] == "15"
     assert says in response.content.decode()
