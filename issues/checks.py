@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from issues import sla
 from issues.clocks import clock_setup
-from issues.models import Customer, Issue, Severity, Status
+from issues.models import Customer, EventKind, Issue, Severity, Status
 from issues.timeline import person_name
 
 
@@ -60,3 +60,38 @@ def check_promise(issue: Issue, promised_update_at: datetime, *, now: datetime) 
             {"promised_update_at": _("Promise the next update by %(limit)s at the latest: the policy for this severity "
                                      "asks for news that often.") % {"limit": timezone.localtime(limit).strftime("%Y-%m-%d %H:%M")}}
         )
+
+
+# What a form built on an earlier page load may no longer change, and the events that would have changed it.
+SEEN_FIELDS = {
+    "severity": [EventKind.SEVERITY_CHANGED],
+    "status": [EventKind.STATUS_CHANGED, EventKind.ACKNOWLEDGED, EventKind.RESOLVED, EventKind.REOPENED],
+    "owner": [EventKind.ASSIGNED],
+}
+
+
+def seen_value(issue: Issue, field: str) -> str:
+    """How a form records the state it was built on: the field's value as text ("" for no owner)."""
+    return str(issue.owner_id or "") if field == "owner" else getattr(issue, field)
+
+
+def check_seen(issue: Issue, field: str, seen: str | None) -> None:
+    """Refuse a change made on a page that showed an older state of this field, saying who changed it and
+    when, instead of silently overwriting their change (a red issue turned green by a stale form)."""
+    if seen is None or seen == seen_value(issue, field):
+        return
+    event = issue.events.filter(kind__in=SEEN_FIELDS[field]).order_by("-at", "-pk").select_related("actor").first()
+    if event is None:
+        return  # nothing changed it since the issue was opened: the page's value was not real
+    facts = {"who": person_name(event.actor) or _("Someone"),
+             "when": timezone.localtime(event.at).strftime("%Y-%m-%d %H:%M")}
+    if field == "severity":
+        message = _("%(who)s changed the severity to “%(value)s” at %(when)s, after this page was loaded. "
+                    "Reload to see it, then choose again.") % {**facts, "value": Severity(issue.severity).label}
+    elif field == "status":
+        message = _("%(who)s changed the status to “%(value)s” at %(when)s, after this page was loaded. "
+                    "Reload to see it, then choose again.") % {**facts, "value": Status(issue.status).label}
+    else:
+        message = _("%(who)s gave the issue to %(value)s at %(when)s, after this page was loaded. "
+                    "Reload to see it, then choose again.") % {**facts, "value": person_name(issue.owner) or _("nobody")}
+    raise ValidationError({field: message})

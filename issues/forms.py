@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from issues.checks import seen_value
 from issues.models import Contact, Issue, Severity, Status
 from issues.selectors import team_people
 from issues.services import STATUS_MOVES
 
+# A form's one-time token as the forms make it (uuid4 hex); anything else counts as no token.
+TOKEN = re.compile(r"[0-9a-f]{32}")
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -23,12 +29,50 @@ def add_service_error(form: forms.Form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, errors)
 
 
+def one_time_token() -> str:
+    return uuid.uuid4().hex
+
+
+class SentOnce(forms.Form):
+    """A form whose sending records once, however often it is sent (a double click, a browser's retry):
+    it carries a one-time token, new each time the form is shown, that the service records."""
+
+    # A plain Field: a mangled token must not turn into an error on a field nobody can see.
+    token = forms.Field(widget=forms.HiddenInput, required=False, initial=one_time_token)
+
+    def clean_token(self) -> str | None:
+        token = self.cleaned_data.get("token")
+        return token if isinstance(token, str) and TOKEN.fullmatch(token) else None
+
+
+class BuiltOnState(forms.Form):
+    """A form that changes one field of the issue remembers the value its page showed, so the service can
+    refuse to overwrite a colleague's change made since (``checks.check_seen``)."""
+
+    seen_field = ""
+    seen = forms.Field(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, issue: Issue | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if issue is not None and not self.is_bound:
+            self.fields["seen"].initial = seen_value(issue, self.seen_field)
+
+    def clean_seen(self) -> str | None:
+        # Missing (an older page, another client) means "not known": the change is made as before.
+        return self.data.get(self.add_prefix("seen")) if self.add_prefix("seen") in self.data else None
+
+    def now_seen(self, issue: Issue) -> None:
+        """After a refusal the page shows the current state: sending the form again is a knowing choice."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen")] = seen_value(issue, self.seen_field)
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
         return user.get_full_name() or user.get_username()
 
 
-class PublicUpdateForm(forms.Form):
+class PublicUpdateForm(SentOnce):
     prefix = "update"
 
     body = forms.CharField(label=_("Update to the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -38,15 +82,16 @@ class PublicUpdateForm(forms.Form):
     )
 
 
-class NoteForm(forms.Form):
+class NoteForm(SentOnce):
     prefix = "note"
 
     body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
                            help_text=_("Only your colleagues see notes; they never reach the customer."))
 
 
-class AssignForm(forms.Form):
+class AssignForm(BuiltOnState):
     prefix = "assign"
+    seen_field = "owner"
 
     owner = PersonChoiceField(label=_("Owner"), queryset=None, empty_label=None)
 
@@ -55,19 +100,21 @@ class AssignForm(forms.Form):
         self.fields["owner"].queryset = people
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(BuiltOnState):
     prefix = "severity"
+    seen_field = "severity"
 
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices)
 
 
-class StatusForm(forms.Form):
+class StatusForm(BuiltOnState):
     prefix = "status"
+    seen_field = "status"
 
     status = forms.ChoiceField(label=_("Status"), choices=[])
 
     def __init__(self, *args, issue: Issue, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, issue=issue, **kwargs)
         # Resolving has its own form (it may say what was done); offer the other moves the workflow allows.
         moves = STATUS_MOVES[issue.status] - {Status.RESOLVED}
         self.moves = [(s.value, s.label) for s in Status if s in moves]
@@ -115,7 +162,7 @@ class ContactChoiceField(forms.ModelChoiceField):
         return f"{contact.name} ({contact.customer.name})" if self.show_customer else contact.name
 
 
-class NewIssueForm(forms.Form):
+class NewIssueForm(SentOnce):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, empty_label=_("Choose a customer"))
     reporter = ContactChoiceField(label=_("Contact"), queryset=None, required=False, empty_label=_("No contact"),
                                   help_text=_("Who at the customer reported it; they get the emails."))

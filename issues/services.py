@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -59,15 +59,36 @@ def open_issue(
     owner: AbstractBaseUser | None = None,
     by: AbstractBaseUser,
     now: datetime | None = None,
+    token: str | None = None,
 ) -> Issue:
-    """Record a customer's issue and start its acknowledge clock."""
+    """Record a customer's issue and start its acknowledge clock.
+
+    ``token`` is the form's one-time token: the same form sent twice opens one issue, and the second
+    call returns it.
+    """
     now = now or timezone.now()
+    submission = _submission(token, by)
+    if (first := _first_written(submission)) is not None:
+        return first.issue
     title = checks.clean_title(title)
     checks.check_severity(severity)
     if reporter is not None and reporter.customer_id != customer.pk:
         raise ValidationError({"reporter": _("This contact belongs to another customer.")})
     if owner is not None:
         checks.check_owner(customer, owner)
+    try:
+        issue = _open(customer=customer, title=title, description=description, severity=severity, reporter=reporter,
+                      owner=owner, by=by, now=now, submission=submission)
+    except IntegrityError:
+        # The same form, sent again while the first was being saved, lost the race for its token.
+        if (first := _first_written(submission)) is None:
+            raise
+        return first.issue
+    return issue
+
+
+def _open(*, customer: Customer, title: str, description: str, severity: str, reporter: Contact | None,
+          owner: AbstractBaseUser | None, by: AbstractBaseUser, now: datetime, submission: str | None) -> Issue:
     with transaction.atomic():
         issue = Issue(
             customer=customer,
@@ -83,7 +104,8 @@ def open_issue(
         )
         recompute_clocks(issue)
         issue.save()
-        record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description)
+        record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description,
+               submission=submission)
         record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
         emails.issue_opened(issue, by=by)
         if owner is not None:
@@ -105,8 +127,12 @@ def acknowledge(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = No
     return issue
 
 
-def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
-    """Give the issue a new owner; the owner stays the customer's contact from then on."""
+def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: datetime | None = None,
+           seen: str | None = None) -> Issue:
+    """Give the issue a new owner; the owner stays the customer's contact from then on.
+
+    ``seen`` is the owner the person's page showed (``checks.seen_value``): a change since is not overwritten.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         _lock(issue)
@@ -114,6 +140,7 @@ def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: 
         checks.check_owner(issue.customer, owner)
         if owner.pk == issue.owner_id:
             return issue
+        checks.check_seen(issue, "owner", seen)
         previous = issue.owner
         issue.owner = owner
         issue.updated_at = now
@@ -122,8 +149,10 @@ def assign(*, issue: Issue, owner: AbstractBaseUser, by: AbstractBaseUser, now: 
     return issue
 
 
-def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
-    """Regrade the issue; both clocks are recomputed from their start, so a raise may breach at once."""
+def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: datetime | None = None,
+                    seen: str | None = None) -> Issue:
+    """Regrade the issue; both clocks are recomputed from their start, so a raise may breach at once.
+    ``seen``: the severity the person's page showed; a change since is not overwritten."""
     now = now or timezone.now()
     checks.check_severity(severity)
     with transaction.atomic():
@@ -131,6 +160,7 @@ def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: d
         checks.check_not_closed(issue)
         if severity == issue.severity:
             return issue
+        checks.check_seen(issue, "severity", seen)
         previous = issue.severity
 
         def regrade() -> None:
@@ -143,8 +173,10 @@ def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: d
     return issue
 
 
-def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datetime | None = None) -> Issue:
-    """Move the issue along its workflow. Waiting on the customer pauses the update clock."""
+def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datetime | None = None,
+                  seen: str | None = None) -> Issue:
+    """Move the issue along its workflow. Waiting on the customer pauses the update clock.
+    ``seen``: the status the person's page showed; a change since is not overwritten."""
     now = now or timezone.now()
     if status not in Status.values:
         raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
@@ -154,6 +186,7 @@ def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datet
         _lock(issue)
         if status == issue.status:
             return issue
+        checks.check_seen(issue, "status", seen)
         if status not in STATUS_MOVES[issue.status]:
             raise ValidationError(
                 {"status": _("An issue cannot move from “%(old)s” to “%(new)s”.")
@@ -175,13 +208,28 @@ def post_update(
     by: AbstractBaseUser,
     promised_update_at: datetime | None = None,
     now: datetime | None = None,
+    token: str | None = None,
 ) -> IssueEvent:
     """Write to the customer (public) or to colleagues (internal note).
 
     A public update acknowledges a new issue and starts a fresh update cycle; it may promise the
-    next update by a date no later than the policy's interval.
+    next update by a date no later than the policy's interval. ``token`` is the form's one-time token:
+    the same form sent twice writes (and emails) once, and the second call returns the first event.
     """
-    now = now or timezone.now()
+    submission = _submission(token, by)
+    if (first := _first_written(submission)) is not None:
+        return first
+    try:
+        return _write_update(issue=issue, body=body, public=public, by=by, promised_update_at=promised_update_at,
+                             now=now or timezone.now(), submission=submission)
+    except IntegrityError:
+        if (first := _first_written(submission)) is None:
+            raise
+        return first
+
+
+def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser,
+                  promised_update_at: datetime | None, now: datetime, submission: str | None) -> IssueEvent:
     body = body.strip()
     if not body:
         message = _("Write the update the customer will read.") if public else _("Write the note.")
@@ -196,7 +244,7 @@ def post_update(
         if not public:
             issue.updated_at = now
             issue.save(update_fields=["updated_at"])
-            return record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body)
+            return record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body, submission=submission)
         event = None
 
         def publish() -> None:
@@ -207,6 +255,7 @@ def post_update(
             event = record(
                 issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
                 data={"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {},
+                submission=submission,
             )
             issue.last_public_update_at = now
             issue.customer_last_heard_at = now
@@ -298,6 +347,18 @@ def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: dateti
 
 
 # --- the pieces every service shares -------------------------------------------------------------
+
+
+def _submission(token: str | None, by: AbstractBaseUser) -> str | None:
+    """Name a form sending after its author and its one-time token (a token is only ever its author's)."""
+    return f"{by.pk}:{token}" if token else None
+
+
+def _first_written(submission: str | None) -> IssueEvent | None:
+    """The event an earlier sending of the same form wrote, if any."""
+    if submission is None:
+        return None
+    return IssueEvent.objects.select_related("issue").filter(submission=submission).first()
 
 
 def _lock(issue: Issue) -> None:

@@ -42,10 +42,10 @@ def clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:
 
 
 def record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, body: str = "",
-            old: str = "", new: str = "", data: dict | None = None) -> IssueEvent:
+            old: str = "", new: str = "", data: dict | None = None, submission: str | None = None) -> IssueEvent:
     return IssueEvent.objects.create(
         issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
-        old_value=old or "", new_value=new or "", data=data or {},
+        old_value=old or "", new_value=new or "", data=data or {}, submission=submission,
     )
 
 

@@ -187,6 +187,9 @@ class IssueEvent(models.Model):
     old_value = models.CharField(max_length=200, blank=True)
     new_value = models.CharField(max_length=200, blank=True)
     data = models.JSONField(default=dict, blank=True)
+    # The form that wrote it: its author and the form's one-time token. A form sent twice (a double
+    # click, a retry after a timeout) finds its first event here instead of writing a second one.
+    submission = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["at", "id"]

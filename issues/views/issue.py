@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from issues import selectors, services
 from issues.forms import (
     AssignForm,
+    BuiltOnState,
     NoteForm,
     PublicUpdateForm,
     ResolveForm,
@@ -45,8 +46,8 @@ def page_forms(issue: Issue, *, compose: bool = False, **bound: forms.Form) -> d
     return {
         "update_form": update_form,
         "note_form": NoteForm(),
-        "assign_form": AssignForm(people=people, initial={"owner": issue.owner_id}),
-        "severity_form": SeverityForm(initial={"severity": issue.severity}),
+        "assign_form": AssignForm(people=people, issue=issue, initial={"owner": issue.owner_id}),
+        "severity_form": SeverityForm(issue=issue, initial={"severity": issue.severity}),
         "status_form": StatusForm(issue=issue),
         "resolve_form": ResolveForm(),
     } | bound
@@ -87,7 +88,10 @@ def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
                 return redirect(issue)
             return render_issue(request, selectors.issue_page(request.user, issue.pk))
     # The service rolled back; read the issue afresh so the page shows what is stored.
-    return render_issue(request, selectors.issue_page(request.user, issue.pk), status=400, **{name: form})
+    fresh = selectors.issue_page(request.user, issue.pk)
+    if isinstance(form, BuiltOnState):
+        form.now_seen(fresh)
+    return render_issue(request, fresh, status=400, **{name: form})
 
 
 @issue_action
@@ -95,7 +99,7 @@ def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, PublicUpdateForm(request.POST), "update_form",
         lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
-                                          promised_update_at=data["promised_update_at"]),
+                                          promised_update_at=data["promised_update_at"], token=data["token"]),
         _("Your update is on the timeline and on its way to the customer."),
     )
 
@@ -104,7 +108,8 @@ def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
 def add_note(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, NoteForm(request.POST), "note_form",
-        lambda data: services.post_update(issue=issue, by=request.user, public=False, body=data["body"]),
+        lambda data: services.post_update(issue=issue, by=request.user, public=False, body=data["body"],
+                                          token=data["token"]),
         _("Internal note added."),
     )
 
@@ -123,7 +128,7 @@ def assign(request: HttpRequest, issue: Issue) -> HttpResponse:
     people = selectors.team_people([issue.customer.team_id])
     return submit(
         request, issue, AssignForm(request.POST, people=people), "assign_form",
-        lambda data: services.assign(issue=issue, owner=data["owner"], by=request.user),
+        lambda data: services.assign(issue=issue, owner=data["owner"], by=request.user, seen=data["seen"]),
         _("Owner changed."),
     )
 
@@ -132,7 +137,8 @@ def assign(request: HttpRequest, issue: Issue) -> HttpResponse:
 def change_severity(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, SeverityForm(request.POST), "severity_form",
-        lambda data: services.change_severity(issue=issue, severity=data["severity"], by=request.user),
+        lambda data: services.change_severity(issue=issue, severity=data["severity"], by=request.user,
+                                              seen=data["seen"]),
         _("Severity changed; the clocks follow the new severity."),
     )
 
@@ -141,7 +147,7 @@ def change_severity(request: HttpRequest, issue: Issue) -> HttpResponse:
 def change_status(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, StatusForm(request.POST, issue=issue), "status_form",
-        lambda data: services.change_status(issue=issue, status=data["status"], by=request.user),
+        lambda data: services.change_status(issue=issue, status=data["status"], by=request.user, seen=data["seen"]),
         _("Status changed."),
     )
 

@@ -30,7 +30,7 @@ def issue_new(request: HttpRequest) -> HttpResponse:
             issue = services.open_issue(
                 customer=data["customer"], reporter=data["reporter"], title=data["title"],
                 description=data["description"], severity=data["severity"],
-                owner=data["owner"] or data["customer"].account_manager, by=request.user,
+                owner=data["owner"] or data["customer"].account_manager, by=request.user, token=data["token"],
             )
         except ValidationError as error:
             add_service_error(form, error)
