@@ -13,9 +13,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT
+
+PROBE_TIMEOUT = 1  # seconds, for connecting and for each read
 
 
 @never_cache
@@ -37,12 +40,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def broker_state() -> str:
-    """A fresh connection of our own, never the workers' pool: a probe must not disturb real traffic."""
+    """"ok", "unreachable" or "timeout" (the broker took the connection but never answered).
+
+    A fresh connection of our own, never the workers' pool: a probe must not disturb real traffic. It
+    tries once, with its own short timeouts, so /healthz answers within about a second whatever the
+    broker does: a load balancer's probe must never pin a web worker.
+    """
     url = settings.CELERY_BROKER_URL
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS if url.startswith("filesystem://") else {}
     try:
-        with Connection(url, transport_options=options, connect_timeout=1) as broker:
-            broker.ensure_connection(max_retries=1, timeout=1)
-    except Exception:  # any transport's way of saying no
-        return "unreachable"
+        with Connection(url, transport_options=probe_options(url), connect_timeout=PROBE_TIMEOUT) as broker:
+            broker.ensure_connection(max_retries=0, timeout=PROBE_TIMEOUT)
+    except Exception as error:  # any transport's way of saying no
+        return "timeout" if timed_out(error) else "unreachable"
     return "ok"
+
+
+def probe_options(url: str) -> dict[str, object]:
+    if url.startswith("filesystem://"):
+        return settings.CELERY_BROKER_TRANSPORT_OPTIONS  # where the folders are
+    # Redis: without a read timeout, redis-py waits forever on a server that accepted and went quiet.
+    return {"socket_connect_timeout": PROBE_TIMEOUT, "socket_timeout": PROBE_TIMEOUT}
+
+
+def timed_out(error: BaseException | None) -> bool:
+    """kombu wraps redis-py's TimeoutError, which wraps the socket's: look down the chain."""
+    while error is not None:
+        if isinstance(error, (TimeoutError, RedisTimeoutError)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False

@@ -1,6 +1,7 @@
 """The outbox in the admin: what was sent, what waits and why, with a preview; retry or cancel."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -53,7 +54,10 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @method_decorator(xframe_options_sameorigin)
     def preview_html(self, request: HttpRequest, pk: int) -> HttpResponse:
         """The email's HTML on its own, for the preview frame. Emails style themselves inline, so this one
-        response allows inline styles; it may run nothing and load nothing, and only the admin may frame it."""
+        response allows inline styles; it may run nothing and load nothing, and only the admin may frame it.
+        An email shows what was said to whom: only staff allowed to view the outbox may open it."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         email = get_object_or_404(OutboundEmail, pk=pk)
         response = HttpResponse(rendered(email).body_html)
         response.headers["Content-Security-Policy"] = (
@@ -65,9 +69,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         count = delivery.retry_now(queryset)
         self.message_user(request, ngettext("%d email will be retried now.", "%d emails will be retried now.",
                                             count) % count, messages.SUCCESS)
+        self.tell_what_was_left(request, queryset, count)
 
     @admin.action(description=_("Cancel selected emails"))
     def cancel(self, request, queryset) -> None:
         count = delivery.cancel(queryset)
         self.message_user(request, ngettext("%d email cancelled.", "%d emails cancelled.", count) % count,
                           messages.SUCCESS)
+        self.tell_what_was_left(request, queryset, count)
+
+    def tell_what_was_left(self, request, queryset, changed: int) -> None:
+        """Sent, cancelled, or being sent this very moment (a live lease): those rows stay as they are."""
+        left = queryset.count() - changed
+        if left:
+            self.message_user(request, ngettext(
+                "%d email was left as it is: already sent, cancelled, or being sent right now.",
+                "%d emails were left as they are: already sent, cancelled, or being sent right now.", left) % left,
+                messages.WARNING)

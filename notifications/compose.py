@@ -8,7 +8,6 @@ with the attempt's result, so the admin shows what was sent and a retry sends th
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from issues.models import Issue, IssueEvent
+from notifications.addresses import single_line
 from notifications.emails import (
     CONTEXT_FOR_KIND,
     DATE_FORMATS,
@@ -27,23 +27,15 @@ from notifications.emails import (
     staff_facts,
 )
 from notifications.links import issue_link, unsubscribe_link
-from notifications.models import OutboundEmail
+from notifications.models import CUSTOMER_KINDS, OutboundEmail
 
 log = logging.getLogger(__name__)
-# Anything a mail client might treat as a line break, and other control characters.
-LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85\x00-\x1f\x7f]+")
 
 
 @dataclass(frozen=True)
 class Recipient:
     email: str
     name: str
-
-
-def single_line(text: str, limit: int = 250) -> str:
-    """Header values are one line whatever a title contains: no header injection."""
-    text = " ".join(LINE_BREAKS.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def thread_id(issue_id: int) -> str:
@@ -93,17 +85,19 @@ def load_lookups(rows: list[OutboundEmail]) -> Lookups:
 def fill(row: OutboundEmail, lookups: Lookups) -> None:
     language = row.language if row.language in DATE_FORMATS else "en"
     issue = lookups.issues.get(row.issue_id)
-    context = {"recipient": Recipient(row.recipient, row.recipient_name), "issue": issue}
+    context = {"recipient": Recipient(row.recipient, single_line(row.recipient_name, 200)), "issue": issue}
     headers: dict[str, str] = {}
     if issue is not None:
         context.update(reference=issue.reference, issue_url=issue_link(issue.pk),
                        compose_url=issue_link(issue.pk, compose=True), owner_name=person(issue.owner, language))
         headers.update({"In-Reply-To": thread_id(issue.pk), "References": thread_id(issue.pk)})
     if row.contact_id is not None:
-        link = unsubscribe_link(row.contact_id)
+        # The link names the address it is sent to: it does nothing once the contact's address changes.
+        link = unsubscribe_link(row.contact_id, row.recipient)
         context.update(unsubscribe_url=link, facts=customer_facts(issue, language))
         headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
-    elif issue is not None:
+    elif issue is not None and row.kind not in CUSTOMER_KINDS:
+        # Staff facts go to staff kinds only: a customer email whose contact is gone never turns into one.
         context.update(staff_facts(issue, language))
     if row.context.get("automatic"):
         headers["Auto-Submitted"] = "auto-generated"

@@ -22,6 +22,13 @@ class EmailKind(models.TextChoices):
     DIGEST = "digest", _("daily digest")
 
 
+# The kinds written to a customer's contact. One rule reads this set: such an email about an issue whose
+# contact was deleted since (the key is SET_NULL, so the record of what was sent survives) has nobody to go
+# to and is cancelled; it must never be rendered as a staff email to the old address.
+CUSTOMER_KINDS = frozenset({EmailKind.ACKNOWLEDGED, EmailKind.PUBLIC_UPDATE, EmailKind.RESOLVED,
+                            EmailKind.AUTO_STATUS})
+
+
 class OutboundEmail(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -73,3 +80,9 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}"
+
+    @property
+    def lost_its_contact(self) -> bool:
+        """A customer email about an issue whose contact was deleted after it was queued. (Issues cascade
+        to their emails, so a customer email with its issue but no contact can only mean that.)"""
+        return self.kind in CUSTOMER_KINDS and self.contact_id is None and self.issue_id is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications.addresses import single_line
 from notifications.models import OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -52,10 +54,12 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
     now = now or timezone.now()
     keys = [email.dedupe_key[:255] for email in emails]
     existing = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    # A name becomes one line here, so no header can be smuggled in through it (delivery checks again).
     fresh = [
         OutboundEmail(
-            recipient=email.recipient, recipient_name=email.recipient_name[:200], language=email.language,
-            kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id, context=email.context,
+            recipient=email.recipient, recipient_name=single_line(email.recipient_name, 200),
+            language=email.language, kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id,
+            context=email.context,
             dedupe_key=key, message_id=new_message_id(), created_at=now, next_attempt_at=email.not_before or now,
         )
         for email, key in zip(emails, keys, strict=True)
@@ -77,12 +81,22 @@ def nudge_delivery() -> None:
 
 class Nudger:
     """One background thread per process publishes nudges; requests made while it publishes (or
-    while a slow, unreachable broker keeps it waiting) fold into one."""
+    while a slow, unreachable broker keeps it waiting) fold into one. The broker's socket timeouts
+    (settings: CELERY_BROKER_TRANSPORT_OPTIONS) bound each publish, so a silent broker costs the
+    thread a few seconds per nudge, never the thread itself."""
 
-    def __init__(self) -> None:
+    def __init__(self, publish: Callable[[], object] | None = None) -> None:
+        # Tests hand in a publish aimed at a broker of their own.
+        self._publish = publish or self._ask_a_worker
         self._wanted = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def _ask_a_worker() -> None:
+        from notifications.tasks import deliver_outbox
+
+        deliver_outbox.apply_async(retry=False)
 
     def request(self) -> None:
         self._wanted.set()
@@ -92,12 +106,10 @@ class Nudger:
                 self._thread.start()
 
     def _run(self) -> None:
-        from notifications.tasks import deliver_outbox
-
         while self._wanted.wait(timeout=60):
             self._wanted.clear()
             try:
-                deliver_outbox.apply_async(retry=False)
+                self._publish()
             except Exception as error:  # the broker may be down in any of a dozen ways; the sweep covers it
                 log.warning("outbox: could not nudge a worker (%s); the periodic sweep will deliver", error)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
@@ -17,12 +17,16 @@ def free_port() -> int:
 
 
 class Mailbox:
-    """What the server received, plus addresses it refuses for good (550) or for now (451)."""
+    """What the server received, plus addresses it refuses for good (550) or for now (451), messages it
+    finds too large (552 after the data), and addresses whose message makes it hang up mid-conversation."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[list[str], list[str]]] = []  # (recipients, MAIL FROM options) per message
         self.refuse: set[str] = set()
         self.defer: set[str] = set()
+        self.too_large: set[str] = set()
+        self.hang_up: set[str] = set()
         self.delay = 0.0  # seconds to think before accepting each message, to stretch a delivery run
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -36,8 +40,21 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        if self.hang_up & set(envelope.rcpt_tos):
+            server.transport.close()  # the line drops before the answer: the sender cannot know
+            return "421 4.4.2 Connection dropped"
+        if self.too_large & set(envelope.rcpt_tos):
+            return "552 5.3.4 Message size exceeds fixed limit"
+        self.messages.append(self.parse(envelope))
+        self.envelopes.append((list(envelope.rcpt_tos), list(envelope.mail_options)))
         return "250 Message accepted for delivery"
+
+    @staticmethod
+    def parse(envelope) -> EmailMessage:
+        """With SMTPUTF8 the headers are raw UTF-8, which the byte parser would not read as text."""
+        if envelope.smtp_utf8:
+            return message_from_string(envelope.content.decode("utf-8"), policy=policy.default)
+        return message_from_bytes(envelope.content, policy=policy.default)
 
     def to(self, address: str) -> list[EmailMessage]:
         return [message for message in self.messages if address in message["To"]]
@@ -49,13 +66,15 @@ class Mailbox:
 class MailServer:
     """Start, stop and start again on the same port: stopping it is an SMTP outage."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, smtputf8: bool = False, size_limit: int | None = None) -> None:
         self.port = free_port()
         self.mailbox = Mailbox()
         self.controller: Controller | None = None
+        # What the server offers in its EHLO answer: SMTPUTF8, and SIZE (aiosmtpd's default is 32 MiB).
+        self.options = {"enable_SMTPUTF8": smtputf8, **({"data_size_limit": size_limit} if size_limit else {})}
 
     def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
 
     def stop(self) -> None:

@@ -9,8 +9,12 @@ from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from hypothesis import example, given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 
 from tests.factories import UserFactory
+from tracker.env import client_address_settings
 
 pytestmark = pytest.mark.django_db
 LOGIN = "/accounts/login/"
@@ -63,6 +67,95 @@ def test_four_failures_then_a_success_start_the_count_again(hana):
     for _ in range(4):
         attempt("hana", "wrong")
     assert attempt("hana", PASSWORD).status_code == 302
+
+
+# --- password spraying: one address, many usernames ---------------------------------------------
+
+
+def test_an_address_that_fails_across_twenty_usernames_is_locked_for_every_username(hana, settings):
+    limit = settings.LOGIN_ADDRESS_FAILURE_LIMIT
+    assert limit == 20
+    for n in range(limit - 1):
+        assert attempt(f"user{n}", "Winter2026!").status_code == 200  # no one username reaches five
+    assert attempt("user19", "Winter2026!").status_code == 429  # the twentieth failure locks the address
+
+    locked = attempt("hana", PASSWORD)  # even a real user with the right password, from that address
+
+    assert locked.status_code == 429
+    assert "Log-ins from your address are paused after too many failures across accounts" in locked.content.decode()
+    assert attempt("hana", PASSWORD, address="10.0.0.2").status_code == 302  # another address logs in
+
+
+def test_a_sprayer_cannot_wipe_its_count_by_logging_in_to_an_account_of_its_own(hana, settings):
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT - 1):
+        attempt(f"user{n}", "Winter2026!")
+    assert attempt("hana", PASSWORD).status_code == 302  # resets hana's own count at this address, only
+
+    assert attempt("user99", "Winter2026!").status_code == 429
+
+
+def test_the_address_limit_forgets_failures_older_than_fifteen_minutes(hana, settings):
+    for n in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        attempt(f"user{n}", "Winter2026!")
+    assert attempt("hana", PASSWORD).status_code == 429
+    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.first().attempt_time - timedelta(minutes=16))
+
+    assert attempt("hana", PASSWORD).status_code == 302
+
+
+# --- behind the proxy: the client is the address our proxy appended -------------------------------
+
+PROXY = "10.0.0.254"
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    """What BEHIND_PROXY=true sets at import (test_operations checks the switch itself in a fresh process)."""
+    for name, value in client_address_settings(True).items():
+        setattr(settings, name, value)
+
+
+def through_proxy(username: str, password: str, *, client: str, forwarded: str = "") -> object:
+    """What our proxy passes on: whatever X-Forwarded-For the client sent, with the client's address appended."""
+    header = f"{forwarded}, {client}" if forwarded else client
+    return Client().post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=PROXY,
+                         HTTP_X_FORWARDED_FOR=header)
+
+
+def test_behind_the_proxy_each_client_is_throttled_at_its_own_address(hana, behind_proxy):
+    for _ in range(5):
+        through_proxy("hana", "wrong", client="203.0.113.7")
+
+    assert through_proxy("hana", PASSWORD, client="203.0.113.7").status_code == 429
+    assert through_proxy("hana", PASSWORD, client="198.51.100.20").status_code == 302  # not everyone behind the proxy
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.7"}
+
+
+# Text a client may put in its own X-Forwarded-For: addresses, lists, quotes, RFC 7239 words, junk.
+forged_headers = st.text(alphabet=st.sampled_from('0123456789abcdef.:,;="[] \\for_unknown'), max_size=60)
+
+
+def test_behind_the_proxy_nothing_a_client_prepends_lets_it_escape_its_lock(hana, behind_proxy):
+    for _ in range(5):
+        through_proxy("hana", "wrong", client="203.0.113.7")
+    tried = []
+
+    @examples(max_examples=80, deadline=None)
+    @example("198.51.100.20")
+    @example("198.51.100.20, 192.0.2.1")
+    @example('198.51.100.20, "')  # an unclosed quote: ipware 8's default parser then swallows our proxy's entry
+    @example('for="198.51.100.20')
+    @example("unknown")
+    @given(forged_headers)
+    def still_locked(forged: str) -> None:
+        tried.append(forged)
+        assert through_proxy("hana", PASSWORD, client="203.0.113.7", forwarded=forged).status_code == 429
+
+    still_locked()
+
+    assert len(tried) > 50
+    # Nor did the forger lock out an address it named.
+    assert through_proxy("hana", PASSWORD, client="198.51.100.20").status_code == 302
 
 
 def test_logging_in_gives_a_new_session_key(hana):

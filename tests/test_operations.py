@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from issues.models import Heartbeat
 from issues.scan import SCAN_HEARTBEAT, scan_sla
+from tracker.env import broker_transport_options
 from tracker.middleware import DatabaseUnavailableMiddleware
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +108,10 @@ def test_every_network_call_has_a_timeout(settings):
     assert settings.DATABASES["default"].get("OPTIONS", {}).get("connect_timeout", 5) <= 5
     assert settings.EMAIL_TIMEOUT <= 10
     assert settings.CELERY_BROKER_CONNECTION_TIMEOUT <= 2
+    redis = broker_transport_options("redis://redis.internal:6379/0", Path("unused"))
+    assert redis["socket_connect_timeout"] <= 2 and redis["socket_timeout"] <= 3  # tests/test_timeouts.py
+    assert settings.CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"] <= 1
+    assert not getattr(settings, "CELERY_RESULT_BACKEND", None)  # nothing else to wait for
 
 
 # --- logs -----------------------------------------------------------------------------------------
@@ -176,3 +181,62 @@ def test_pages_carry_a_content_security_policy_that_allows_only_our_own_files(cl
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     page = response.content.decode()
     assert "<script>" not in page and " onchange=" not in page and " onclick=" not in page
+
+
+def in_production(code: str, **env: str) -> str:
+    """Run `code` after django.setup() in a fresh process with production's environment: settings are
+    read at import, so this is the only honest way to see what an environment variable switches."""
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + code], cwd=ROOT,
+                            env={**production_environment(), **env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_language_cookie_is_secure_http_only_and_same_site_in_production():
+    cookie = in_production(
+        "from django.contrib.auth.models import AnonymousUser\n"
+        "from django.test import RequestFactory\n"
+        "from issues.views.account import set_language\n"
+        "request = RequestFactory().post('/i18n/setlang/', {'language': 'ko', 'next': '/'}, secure=True,\n"
+        "                               HTTP_HOST='inloop.example.com')\n"
+        "request.user = AnonymousUser()\n"
+        "morsel = set_language(request).cookies['django_language']\n"
+        "print(morsel.value, bool(morsel['secure']), bool(morsel['httponly']), morsel['samesite'])")
+
+    assert cookie.split() == ["ko", "True", "True", "Lax"]
+
+
+@pytest.mark.parametrize(("behind_proxy", "counted_as"), [
+    ("false", "10.0.0.254"),  # reached directly: the socket's address (here, the proxy's)
+    ("true", "203.0.113.7"),  # behind our proxy: the entry it appended, whatever the client wrote before it
+])
+def test_behind_proxy_makes_login_throttling_count_the_address_our_proxy_appended(behind_proxy, counted_as):
+    address = in_production(
+        "from axes.helpers import get_client_ip_address\n"
+        "from django.test import RequestFactory\n"
+        "request = RequestFactory().post('/accounts/login/', REMOTE_ADDR='10.0.0.254',\n"
+        "                                HTTP_X_FORWARDED_FOR='198.51.100.20, \"for=1.2.3.4, 203.0.113.7')\n"
+        "print(get_client_ip_address(request))", BEHIND_PROXY=behind_proxy)
+
+    assert address == counted_as
+
+
+@pytest.mark.django_db
+def test_a_page_that_answers_htmx_with_a_fragment_tells_caches_it_depends_on_htmx(client, customer, manager):
+    from tests.factories import make_issue
+
+    issue = make_issue(customer=customer, at=timezone.now())
+    client.force_login(manager)
+    checked = 0
+    for url in ("/", f"/issues/{issue.pk}/"):
+        page = client.get(url)
+        fragment = client.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="inbox-results")
+
+        assert page.content != fragment.content  # same URL, two answers
+        for response in (page, fragment):
+            vary = {name.strip() for name in response.headers["Vary"].split(",")}
+            assert {"HX-Request", "HX-Target", "HX-History-Restore-Request"} <= vary
+            checked += 1
+
+    assert checked == 4
+

@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP concerns: the Content-Security-Policy and one log line per request."""
+"""Cross-cutting HTTP concerns: the Content-Security-Policy, Vary for htmx, one log line per request."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 request_log = logging.getLogger("inloop.request")
 
@@ -24,6 +25,24 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response
+
+
+# What decides between a fragment and a full page (issues.views.common.is_htmx and the inbox's target).
+HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
+
+
+class HtmxVaryMiddleware:
+    """The inbox and the issue page answer htmx with a fragment and a browser with the full page, at the
+    same URL: a cache (the browser's own, for Back) must not hand one to the other. Every response says
+    so; it is simpler than remembering which views look, and costs nothing on pages that do not."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        patch_vary_headers(response, HTMX_HEADERS)
         return response
 
 

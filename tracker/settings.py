@@ -7,7 +7,14 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from tracker.env import email_settings, env_bool, env_list, env_str
+from tracker.env import (
+    broker_transport_options,
+    client_address_settings,
+    email_settings,
+    env_bool,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / env_str("INLOOP_VAR_DIR", "var")  # a relative folder is taken from the project root
@@ -44,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tracker.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "tracker.middleware.HtmxVaryMiddleware",  # after whitenoise: static files are the same for everyone
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -109,17 +117,19 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out username and address before the password is checked
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five failures for one username from one address lock that pair (only) for 15 minutes.
+# Five failures for one username from one address lock that pair (only) for 15 minutes; an address that
+# fails LOGIN_ADDRESS_FAILURE_LIMIT times across any usernames in that time is locked too (password spraying).
+AXES_HANDLER = "tracker.login_throttle.PairAndAddressHandler"
 AXES_FAILURE_LIMIT = 5
+LOGIN_ADDRESS_FAILURE_LIMIT = int(env_str("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
-# The client address is REMOTE_ADDR unless a trusted proxy in front of us says otherwise.
+# The client address is REMOTE_ADDR, or behind one trusted proxy the last X-Forwarded-For entry.
 BEHIND_PROXY = env_bool("BEHIND_PROXY", default=False)
-AXES_IPWARE_PROXY_COUNT = 1 if BEHIND_PROXY else None
-AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if BEHIND_PROXY else ("REMOTE_ADDR",)
+globals().update(client_address_settings(BEHIND_PROXY))
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -160,6 +170,10 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# No script reads the language cookie; the language switch is a form posted to the server.
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -180,6 +194,9 @@ EMAIL_REPLY_TO = env_list("EMAIL_REPLY_TO")
 EMAIL_MESSAGE_ID_DOMAIN = env_str("EMAIL_MESSAGE_ID_DOMAIN", "inloop.localhost")
 EMAIL_TIMEOUT = int(env_str("EMAIL_TIMEOUT", "10"))
 
+# --- What people write: the longest update, note, description or resolution text, in characters ---
+MESSAGE_MAX_CHARS = int(env_str("MESSAGE_MAX_CHARS", "20000"))
+
 # --- The outbox ---
 OUTBOX_BATCH_SIZE = int(env_str("OUTBOX_BATCH_SIZE", "100"))
 OUTBOX_LEASE_SECONDS = int(env_str("OUTBOX_LEASE_SECONDS", "120"))
@@ -190,26 +207,16 @@ UNSUBSCRIBE_LINK_MAX_AGE = 60 * 60 * 24 * int(env_str("UNSUBSCRIBE_LINK_MAX_AGE_
 
 # --- Celery: a broker that needs no server by default, Redis through CELERY_BROKER_URL ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
+# Redis gets connect and read timeouts on every socket (tracker/env.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(CELERY_BROKER_URL, VAR_DIR / "broker")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = VAR_DIR / "broker"
-    # kombu's filesystem transport reads and writes one shared folder.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
     for _folder in ("queue", "processed", "control"):
-        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-else:
-    # Longer than any task's hard time limit, so Redis never redelivers a task that is still running.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-    }
+        (VAR_DIR / "broker" / _folder).mkdir(parents=True, exist_ok=True)
+# A publish (the outbox nudge, any .delay) gives up after about one read timeout: kombu stops retrying the
+# connection after this many seconds, and a failed publish is retried once, not three times.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# No result backend: results are ignored, so no request ever waits on a second server.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One queue per deployment sharing a Redis (and per test run that starts its own worker).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")

@@ -19,7 +19,7 @@ Status = OutboundEmail.Status
 
 
 def link(contact) -> str:
-    return reverse("unsubscribe", kwargs={"token": unsubscribe_token(contact.pk)})
+    return reverse("unsubscribe", kwargs={"token": unsubscribe_token(contact.pk, contact.email)})
 
 
 def test_opening_the_link_changes_nothing_so_mail_scanners_cannot_unsubscribe_anyone(client, contact):
@@ -65,7 +65,7 @@ def test_the_page_speaks_the_contacts_language(client, customer):
 
 
 def test_a_tampered_link_gets_a_clear_page_not_an_error(client, contact):
-    token = unsubscribe_token(contact.pk)
+    token = unsubscribe_token(contact.pk, contact.email)
     forged = token.replace(f"{contact.pk}:", f"{contact.pk + 1}:", 1)
 
     response = client.get(reverse("unsubscribe", kwargs={"token": forged}))
@@ -79,7 +79,7 @@ def test_an_expired_link_says_so(client, contact, settings, monkeypatch):
     a_day_ago = time.time() - 24 * 3600
     with monkeypatch.context() as yesterday:
         yesterday.setattr(signing.time, "time", lambda: a_day_ago)
-        token = unsubscribe_token(contact.pk)
+        token = unsubscribe_token(contact.pk, contact.email)
 
     response = client.get(reverse("unsubscribe", kwargs={"token": token}))
 
