@@ -1,21 +1,28 @@
 """The admin is where SLA policies, teams, customers and contacts are configured.
 
 Issues, their events and breaches are read-only here: every change to an issue goes through
-``issues.services`` so that its timeline, clocks and emails stay right.
+``issues.services`` so that its timeline, clocks and emails stay right. Every registered admin, ours and
+those of Django and of libraries, gets ``OddInputGuards``: a hand-edited address is never a server error.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Count, Q
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from issues import services
+from issues import periods, services
+from issues.login import AdminLoginForm
 from issues.models import (
     OPEN_STATUSES,
     Breach,
@@ -30,6 +37,7 @@ from issues.models import (
     Team,
 )
 from issues.models.calendar import WEEKDAYS
+from issues.text import validate_name
 
 
 def describe_duration(value: timedelta | None) -> str:
@@ -59,6 +67,59 @@ class RecomputesClocks:
                                                 "The due times of %d open issues moved.", moved) % moved)
 
 
+class ChangeListGuards:
+    """A change list whose filters name no date — the year 2**64, the day after 9999-12-31, a year-1 day
+    SQLite cannot turn into UTC — answers like any bad filter (the admin's own "?e=1" page), not with a
+    server error. Drill-downs are held to the years whose edges exist, the same on every database."""
+
+    def get_filters(self, request: HttpRequest) -> tuple:
+        year = request.GET.get(f"{self.date_hierarchy}__year") if self.date_hierarchy else None
+        if year is not None and not year_has_edges(year):
+            raise IncorrectLookupParameters(f"no such year: {year[:20]}")
+        try:
+            return super().get_filters(request)
+        except (OverflowError, ValueError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+    def get_results(self, request: HttpRequest) -> None:
+        try:
+            super().get_results(request)
+        except OverflowError as error:  # raised while SQLite's adapter converts the filter's date to UTC
+            raise IncorrectLookupParameters(error) from error
+
+
+def year_has_edges(year: str) -> bool:
+    try:
+        return periods.has_edges(int(year))
+    except ValueError:
+        return False
+
+
+@functools.cache
+def guarded(changelist: type[ChangeList]) -> type[ChangeList]:
+    return type(f"Guarded{changelist.__name__}", (ChangeListGuards, changelist), {})
+
+
+class OddInputGuards:
+    """What no hand-edited admin address may turn into a server error: odd filters (above), and an empty
+    ?_to_field=, for which Django looks up a field named "" instead of the primary key."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
+        return guarded(super().get_changelist(request, **kwargs))
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None):
+        return super().get_object(request, object_id, from_field or None)
+
+
+def guard_every_admin(site: admin.AdminSite = admin.site) -> None:
+    """Give every registered admin the guards: ours, and those of Django (groups) and of libraries
+    (django-axes). Called once all admin modules are loaded (``IssuesConfig.ready``)."""
+    for model, model_admin in list(site._registry.items()):
+        if not isinstance(model_admin, OddInputGuards):
+            site.unregister(model)
+            site.register(model, type(type(model_admin).__name__, (OddInputGuards, type(model_admin)), {}))
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -75,11 +136,24 @@ class ProfileInline(admin.StackedInline):
     can_delete = False
 
 
+class StaffChangeForm(UserChangeForm):
+    """Django's user form, with first and last names held to the rule for names (one line of visible
+    text): they are shown in every list, in emails and in CSV rows."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("first_name", "last_name"):
+            if name in self.fields:
+                self.fields[name].validators.append(validate_name)
+
+
+admin.site.login_form = AdminLoginForm  # a username longer than its column is refused, not a server error
 admin.site.unregister(get_user_model())
 
 
 @admin.register(get_user_model())
 class StaffAdmin(UserAdmin):
+    form = StaffChangeForm
     inlines = [ProfileInline]
 
 

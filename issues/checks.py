@@ -4,23 +4,40 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from issues import sla
+from issues import sla, text
 from issues.clocks import clock_setup
 from issues.models import Customer, EventKind, Issue, Severity, Status
 from issues.timeline import person_name
 
 
 def clean_title(title: str) -> str:
-    title = " ".join((title or "").split())
+    """The title on one line; a title of nothing but invisible characters is no title."""
+    title = text.one_line(title)
     if not title:
         raise ValidationError({"title": _("Give the issue a title.")})
     if len(title) > Issue._meta.get_field("title").max_length:
         raise ValidationError({"title": _("Keep the title under 200 characters.")})
     return title
+
+
+def clean_message(body: str, *, field: str = "body", required: str | None = None) -> str:
+    """An update, note, description or resolution as it will be stored: trimmed at its ends (invisible
+    characters too), without NUL characters (which PostgreSQL cannot store and no one types), and no
+    longer than MESSAGE_MAX_CHARS. `required` is what to say when it is empty; None lets it be empty."""
+    body = text.trim((body or "").replace("\x00", ""))
+    if not body and required:
+        raise ValidationError({field: required})
+    limit = settings.MESSAGE_MAX_CHARS
+    if len(body) > limit:
+        raise ValidationError({field: _("Keep it to %(limit)s characters at most (this one has %(length)s): "
+                                         "split it into several messages.")
+                               % {"limit": f"{limit:,}", "length": f"{len(body):,}"}})
+    return body
 
 
 def check_severity(severity: str) -> None:

@@ -6,6 +6,7 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from issues import text
 from issues.models import OPEN_STATUSES, Severity
 from issues.selectors import InboxQuery
 
@@ -42,7 +43,7 @@ class InboxFilterForm(forms.Form):
         """The filters to apply; a value the form rejects (an old bookmark, a hand-edited URL) is dropped."""
         self.is_valid()
         values = {name: self.cleaned_data.get(name, "") for name in FILTER_FIELDS if name not in self.errors}
-        values["q"] = " ".join(values.get("q", "").split())
+        values["q"] = text.one_line(values.get("q", ""))
         return InboxQuery(**values)
 
     @property

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from issues.checks import seen_value
+from issues.ids import parse_id
 from issues.models import Contact, Issue, Severity, Status
 from issues.selectors import team_people
 from issues.services import STATUS_MOVES
@@ -145,8 +146,8 @@ class BulkForm(forms.Form):
     def __init__(self, *args, people, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
-        # Any whole number is accepted here; which issues the user may touch is the view's lookup.
-        self.fields["issues"].valid_value = lambda value: str(value).isdigit()
+        # Any id is accepted here; which issues the user may touch is the view's lookup.
+        self.fields["issues"].valid_value = lambda value: parse_id(value) is not None
 
     def clean(self) -> dict:
         data = super().clean()
@@ -188,10 +189,10 @@ class NewIssueForm(SentOnce):
     def chosen_customer(self):
         """The customer picked so far (posted, or passed in the URL when the customer select changes)."""
         key = self.add_prefix("customer")
-        raw = (self.data.get(key) if self.is_bound else None) or self.initial.get("customer")
-        if not raw or not str(raw).isdigit():
+        customer_id = parse_id((self.data.get(key) if self.is_bound else None) or self.initial.get("customer"))
+        if customer_id is None:
             return None
-        return self.fields["customer"].queryset.select_related("account_manager").filter(pk=raw).first()
+        return self.fields["customer"].queryset.select_related("account_manager").filter(pk=customer_id).first()
 
     def clean(self) -> dict:
         data = super().clean()

@@ -16,6 +16,7 @@ few hundred milliseconds, so the dashboard keeps each team's report for five min
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -39,6 +40,7 @@ from django.db.models import (
 from django.db.models.functions import RowNumber, TruncDate
 from django.utils.translation import gettext as _
 
+from issues import periods
 from issues.dashboard import Moment, OwnerRow, display_name
 from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Severity, Team
 
@@ -47,6 +49,10 @@ WINDOWS = (7, 30, 90)
 TREND_DAYS = 30
 # A spreadsheet runs a cell starting with one of these as a formula ("formula injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet whose list separator is ";" (or that splits on tabs or lines) cuts our "," cells into pieces:
+# each piece that would start with a formula sign, after the spaces and opening quote an import skips,
+# gets its own apostrophe. Full-width signs too: Korean and Japanese input methods type them.
+FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;,\t\r\n])(?=[\s\"]*[=+\-@＝＋－＠])")
 
 
 @dataclass
@@ -229,10 +235,13 @@ def cached_compliance(team: Team, moment: Moment) -> Compliance:
 
 
 def excel_safe(value: object) -> object:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe: shown, never run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text that a spreadsheet would run as a formula gets an apostrophe: shown, never run. So does every
+    piece of it that a split on another list separator would turn into a formula (``x;=1+1``)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
 
 
 class _Echo:
@@ -266,9 +275,9 @@ def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator
     The labels are translated now, in the request's language; the rows are read while the response streams."""
     severities = {value: str(label) for value, label in Severity.choices}
     clocks = {value: str(label) for value, label in Clock.choices}
+    since, until = periods.local_span(first, last, moment.zone)  # 0001-01-01 and 9999-12-31 are days too
     rows = Breach.objects.filter(
-        issue__customer__team=team, breached_at__gte=day_start(first, moment),
-        breached_at__lt=day_start(last + timedelta(days=1), moment),
+        issue__customer__team=team, breached_at__gte=since, breached_at__lt=until,
     ).select_related("issue__customer", "issue__owner").order_by("breached_at", "pk")
 
     def row(breach: Breach) -> list:

@@ -131,21 +131,22 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
         for issue in issues:
             rules, calendar = setups(issue)
             issue.auto_emails_sent += 1
-            issue.last_auto_email_at = issue.customer_last_heard_at = now
+            issue.last_auto_email_at = now
             issue.auto_email_due_at = sla.auto_email_due(issue.stored_clocks().update, issue.auto_emails_sent,
                                                          now, rules, calendar)
             next_update_at[issue.pk] = issue.auto_email_due_at
         # The counters move the same way for all: one UPDATE; only the next due time differs per issue.
-        Issue.objects.filter(pk__in=ids).update(auto_emails_sent=F("auto_emails_sent") + 1, last_auto_email_at=now,
-                                                customer_last_heard_at=now)
+        Issue.objects.filter(pk__in=ids).update(auto_emails_sent=F("auto_emails_sent") + 1, last_auto_email_at=now)
         Issue.objects.bulk_update(issues, ["auto_email_due_at"])
         IssueEvent.objects.bulk_create([
             IssueEvent(issue=issue, kind=EventKind.AUTO_STATUS_EMAIL, at=now, public=True, new_value=Clock.UPDATE,
                        data={"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat()})
             for issue in issues
         ])
-        emails.auto_status(issues, now=now, next_update_at=next_update_at,
-                           latest_update={issue.pk: issue.latest_update_id for issue in issues})
+        heard = emails.auto_status(issues, now=now, next_update_at=next_update_at,
+                                   latest_update={issue.pk: issue.latest_update_id for issue in issues})
+        # The customer heard from us only where a contact receives updates: an email nobody gets is not news.
+        Issue.objects.filter(pk__in=heard).update(customer_last_heard_at=now)
     return len(issues), len(ids)
 
 

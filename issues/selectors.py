@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     DateTimeField,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -27,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 
 from issues.models import IS_OPEN, Contact, Customer, Issue, IssueEvent, Severity, Team
+from notifications.emails import update_recipients
 
 # Stands in for "no due time" so LEAST and ORDER BY treat a stopped clock alike on SQLite and PostgreSQL
 # (PostgreSQL's LEAST skips NULLs, SQLite's MIN returns NULL).
@@ -133,10 +135,12 @@ def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
 
 
 def issue_page(user, pk: int) -> Issue | None:
-    """The issue with everything its header shows, or None when the user may not see it."""
+    """The issue with everything its header shows, or None when the user may not see it. `customer_hears`:
+    whether any contact receives its public updates (the page warns when none does)."""
     return (
         Issue.objects.visible_to(user)
         .select_related("customer", "customer__team", "customer__account_manager", "reporter", "owner")
+        .annotate(customer_hears=Exists(update_recipients(customer=OuterRef("customer"))))
         .filter(pk=pk)
         .first()
     )

@@ -71,6 +71,7 @@ def open_issue(
     if (first := _first_written(submission)) is not None:
         return first.issue
     title = checks.clean_title(title)
+    description = checks.clean_message(description, field="description")
     checks.check_severity(severity)
     if reporter is not None and reporter.customer_id != customer.pk:
         raise ValidationError({"reporter": _("This contact belongs to another customer.")})
@@ -122,8 +123,8 @@ def acknowledge(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = No
         if issue.acknowledged_at is not None:
             raise ValidationError(_("This issue is already acknowledged."))
         _change(issue, by=by, now=now, apply=lambda: _mark_acknowledged(issue, by=by, now=now))
+        _heard(issue, emails.acknowledged(issue, now=now), now=now)
         issue.save()
-        emails.acknowledged(issue, now=now)
     return issue
 
 
@@ -194,9 +195,9 @@ def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datet
             )
         unacknowledged = issue.acknowledged_at is None
         _change(issue, by=by, now=now, apply=lambda: _move(issue, status, by=by, now=now))
-        issue.save()
         if unacknowledged and issue.acknowledged_at is not None:
-            emails.acknowledged(issue, now=now)
+            _heard(issue, emails.acknowledged(issue, now=now), now=now)
+        issue.save()
     return issue
 
 
@@ -230,10 +231,8 @@ def post_update(
 
 def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser,
                   promised_update_at: datetime | None, now: datetime, submission: str | None) -> IssueEvent:
-    body = body.strip()
-    if not body:
-        message = _("Write the update the customer will read.") if public else _("Write the note.")
-        raise ValidationError({"body": message})
+    body = checks.clean_message(body, required=_("Write the update the customer will read.") if public
+                                else _("Write the note."))
     if promised_update_at is not None and not public:
         raise ValidationError({"promised_update_at": _("Only a public update can promise the customer a date.")})
     with transaction.atomic():
@@ -258,20 +257,20 @@ def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser
                 submission=submission,
             )
             issue.last_public_update_at = now
-            issue.customer_last_heard_at = now
             if issue.is_open:
                 _start_update_cycle(issue, now=now, promised_update_at=promised_update_at)
                 _clear_breaches(issue, Clock.UPDATE, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=publish)
+        _heard(issue, emails.public_update(event), now=now)
         issue.save()
-        emails.public_update(event)
     return event
 
 
 def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None) -> Issue:
     """Stop both clocks and tell the customer what was done and how to reopen."""
     now = now or timezone.now()
+    body = checks.clean_message(body)
     with transaction.atomic():
         _lock(issue)
         if issue.status == Status.CLOSED:
@@ -283,14 +282,13 @@ def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime
             record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
             issue.status = Status.RESOLVED
             issue.resolved_at = now
-            issue.customer_last_heard_at = now
             _resume(issue, now=now)
             for clock in Clock.values:
                 _clear_breaches(issue, clock, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=close_out)
+        _heard(issue, emails.resolved(issue, body=body.strip()), now=now)
         issue.save()
-        emails.resolved(issue, body=body.strip())
     return issue
 
 
@@ -306,19 +304,29 @@ def reopen(*, issue: Issue, by: AbstractBaseUser, now: datetime | None = None) -
 
         def restart() -> None:
             nonlocal event
-            issue.status = Status.NEW
-            issue.resolved_at = None
-            issue.ack_started_at = now
-            issue.acknowledged_at = None
-            issue.ack_warned_at = issue.ack_breached_at = None
-            issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
-            _reset_update_cycle_flags(issue)
-            event = record(issue, EventKind.REOPENED, by=by, at=now, public=True)
+            event = _reopen(issue, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=restart)
         issue.save()
         emails.reopened(event)
     return issue
+
+
+def _reopen(issue: Issue, *, by, now: datetime) -> IssueEvent:
+    """Back to new with a fresh acknowledge clock (by staff, or by the customer's answer)."""
+    issue.status = Status.NEW
+    issue.resolved_at = None
+    _restart_acknowledge_clock(issue, now=now)
+    issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
+    _reset_update_cycle_flags(issue)
+    return record(issue, EventKind.REOPENED, by=by, at=now, public=True)
+
+
+def _restart_acknowledge_clock(issue: Issue, *, now: datetime) -> None:
+    """A new acknowledge cycle: a person must answer within the severity's acknowledge window."""
+    issue.ack_started_at = now
+    issue.acknowledged_at = None
+    issue.ack_warned_at = issue.ack_breached_at = None
 
 
 def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: datetime | None = None) -> int:
@@ -382,10 +390,16 @@ def _mark_acknowledged(issue: Issue, *, by, now: datetime) -> None:
         record(issue, EventKind.ASSIGNED, by=by, at=now, new=person_name(by))
     if issue.status == Status.NEW:
         issue.status = Status.ACKNOWLEDGED
-    issue.customer_last_heard_at = now
     _start_update_cycle(issue, now=now)
     record(issue, EventKind.ACKNOWLEDGED, by=by, at=now, public=True)
     _clear_breaches(issue, Clock.ACKNOWLEDGE, by=by, now=now)
+
+
+def _heard(issue: Issue, queued: int, *, now: datetime) -> None:
+    """The customer last heard from us when an email to one of their reachable contacts was queued; an
+    update nobody receives is not news."""
+    if queued:
+        issue.customer_last_heard_at = now
 
 
 def _move(issue: Issue, status: str, *, by, now: datetime) -> None:

@@ -43,9 +43,12 @@ def clock_transition(old: sla.Clock, new: sla.Clock) -> str | None:
 
 def record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, body: str = "",
             old: str = "", new: str = "", data: dict | None = None, submission: str | None = None) -> IssueEvent:
+    # A value may be a person's full name, which can be longer than its column (first and last names
+    # are 150 characters each): the timeline keeps its start rather than failing the change.
+    size = IssueEvent._meta.get_field("new_value").max_length
     return IssueEvent.objects.create(
         issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
-        old_value=old or "", new_value=new or "", data=data or {}, submission=submission,
+        old_value=(old or "")[:size], new_value=(new or "")[:size], data=data or {}, submission=submission,
     )
 
 

@@ -1,20 +1,21 @@
 from django.urls import path
 
+from issues import ids  # noqa: F401  registers <id:...>: only an id a row can have matches
 from issues.views import customers, dashboard, inbox, issue, new, preferences
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
     path("issues/new/", new.issue_new, name="issue_new"),
     path("issues/bulk/", inbox.bulk, name="issue_bulk"),
-    path("issues/<int:pk>/", issue.issue_detail, name="issue_detail"),
-    path("issues/<int:pk>/update/", issue.post_update, name="issue_update"),
-    path("issues/<int:pk>/note/", issue.add_note, name="issue_note"),
-    path("issues/<int:pk>/acknowledge/", issue.acknowledge, name="issue_acknowledge"),
-    path("issues/<int:pk>/assign/", issue.assign, name="issue_assign"),
-    path("issues/<int:pk>/severity/", issue.change_severity, name="issue_severity"),
-    path("issues/<int:pk>/status/", issue.change_status, name="issue_status"),
-    path("issues/<int:pk>/resolve/", issue.resolve, name="issue_resolve"),
-    path("issues/<int:pk>/reopen/", issue.reopen, name="issue_reopen"),
+    path("issues/<id:pk>/", issue.issue_detail, name="issue_detail"),
+    path("issues/<id:pk>/update/", issue.post_update, name="issue_update"),
+    path("issues/<id:pk>/note/", issue.add_note, name="issue_note"),
+    path("issues/<id:pk>/acknowledge/", issue.acknowledge, name="issue_acknowledge"),
+    path("issues/<id:pk>/assign/", issue.assign, name="issue_assign"),
+    path("issues/<id:pk>/severity/", issue.change_severity, name="issue_severity"),
+    path("issues/<id:pk>/status/", issue.change_status, name="issue_status"),
+    path("issues/<id:pk>/resolve/", issue.resolve, name="issue_resolve"),
+    path("issues/<id:pk>/reopen/", issue.reopen, name="issue_reopen"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<slug:slug>/", customers.customer_detail, name="customer_detail"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),

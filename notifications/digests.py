@@ -38,6 +38,7 @@ from issues.selectors import (
 )
 from notifications.models import EmailKind, OutboundEmail
 from notifications.outbox import Email, enqueue
+from notifications.recipients import may_open
 
 # Beat may be down at opening time: a digest still goes within this long, never as an afternoon surprise.
 CATCH_UP = timedelta(hours=2)
@@ -75,8 +76,8 @@ def needs_attention(now: datetime) -> Q:
 
 def candidates(now: datetime) -> QuerySet:
     """Active people with an address who did not turn digests off, and who lead a team or own an open
-    issue that needs attention (anyone else would get an empty digest)."""
-    owners = Issue.objects.open().filter(needs_attention(now)).values("owner")
+    issue that needs attention and that they may still open (anyone else would get an empty digest)."""
+    owners = Issue.objects.open().filter(needs_attention(now), may_open("owner", "customer__team")).values("owner")
     return (get_user_model().objects.filter(is_active=True).exclude(email="")
             .exclude(profile__receives_digest=False)
             .filter(Q(pk__in=Team.objects.values("lead")) | Q(pk__in=owners))
@@ -154,9 +155,10 @@ def team_sections(teams: list[Team], now: datetime) -> dict[int, dict]:
 
 
 def own_sections(people: list, now: datetime, ends: dict[int, datetime]) -> dict[int, dict]:
-    """Per person: their own issues that need attention, outside the teams they lead."""
+    """Per person: their own issues that need attention, outside the teams they lead, and only those they
+    may still open (an owner who left a team, or whose customer moved, hears no more of its issues)."""
     mine = (Issue.objects.open().filter(owner__in=people).filter(needs_attention(now))
-            .exclude(customer__team__lead=F("owner")))
+            .filter(may_open("owner", "customer__team")).exclude(customer__team__lead=F("owner")))
     counts = {row.pop("owner"): row for row in mine.values("owner").annotate(
         breached=Count("pk", filter=overdue(now)), due_24h=Count("pk", filter=due_by(now, now + SOON))).order_by()}
     lists = first_issues(mine, "owner", now)

@@ -69,7 +69,7 @@ def world():
 
 def address(template: str, world: dict) -> str:
     """Fill a URL pattern's parameters with their team's objects."""
-    values = {"<int:pk>": world["issue"].pk, "<slug:slug>": world["customer"].slug,
+    values = {"<id:pk>": world["issue"].pk, "<slug:slug>": world["customer"].slug,
               "<str:token>": unsubscribe_token(world["contact"].pk, world["contact"].email), "<path:object_id>": world["issue"].pk,
               "<int:content_type_id>": 1, "<path:object_id>/": f"{world['issue'].pk}/", "<app_label>": "issues",
               "<url>": ""}

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from issues.models.choices import Language
+from issues.text import validate_name
 
 User = settings.AUTH_USER_MODEL
 
@@ -41,7 +42,7 @@ class TeamQuerySet(models.QuerySet):
 
 
 class Team(models.Model):
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_name])
     lead = models.ForeignKey(
         User, verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="led_teams"
     )
@@ -68,7 +69,7 @@ class Team(models.Model):
 
 
 class Customer(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_name])
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     code = models.CharField(
         _("code"),
@@ -108,7 +109,7 @@ class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_name])
     email = models.EmailField(_("email"))
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
     receives_updates = models.BooleanField(

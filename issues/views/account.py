@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.views import i18n
 
+from issues.login import LoginForm
 from issues.models import Profile
+
+
+def is_login_page(url: str) -> bool:
+    try:
+        return resolve(urlsplit(url).path).url_name == "login"
+    except Resolver404:
+        return False
 
 
 def remember_language(response: HttpResponse, language: str) -> None:
@@ -23,7 +34,14 @@ def remember_language(response: HttpResponse, language: str) -> None:
 class LoginView(auth_views.LoginView):
     """Django's login, then the person's saved language for every page from here on."""
 
+    authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        """Where ?next= asks to go, unless that is this login page: a signed-in person sent there would
+        be sent on to it again and again (Django refuses that loop with a server error). Then: home."""
+        url = super().get_redirect_url()
+        return "" if url and is_login_page(url) else url
 
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues import dashboard, reports
 from issues.charts import trend_chart
+from issues.ids import query_id
 from issues.models import Team
 from issues.views.common import only_get
 
@@ -46,8 +47,11 @@ class PeriodForm(forms.Form):
 def chosen_team(request: HttpRequest) -> tuple[Team, list[Team]]:
     """The team asked for (?team=<id>), or the first the user leads; a 404 for a team they do not lead."""
     teams = list(dashboard.teams_led_by(request.user))
-    wanted = request.GET.get("team", "")
-    team = next((team for team in teams if str(team.pk) == wanted), None) if wanted else next(iter(teams), None)
+    if request.GET.get("team"):
+        wanted = query_id(request.GET, "team")
+        team = next((team for team in teams if team.pk == wanted), None)
+    else:
+        team = next(iter(teams), None)
     if team is None:
         raise Http404
     return team, teams

@@ -30,6 +30,7 @@ from issues.forms import (
 )
 from issues.models import Issue
 from issues.views.common import is_htmx, issue_action, only_get
+from notifications import emails
 
 
 def compose_draft(issue: Issue) -> str:
@@ -60,6 +61,7 @@ def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compo
         "clocks": issue.stored_clocks(),
         "events": selectors.timeline(issue),
         "now": timezone.now(),
+        "nobody_hears": reaches_nobody(issue),
         **page_forms(issue, compose=compose, **bound),
     }
     template = "issues/_issue.html" if is_htmx(request) else "issues/detail.html"
@@ -94,13 +96,26 @@ def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
     return render_issue(request, fresh, status=400, **{name: form})
 
 
+def reaches_nobody(issue: Issue) -> bool:
+    """No contact of the customer receives updates: a public update would be on the timeline only.
+    The issue page's lookup has the answer already (``selectors.issue_page``); an action asks."""
+    hears = getattr(issue, "customer_hears", None)
+    if hears is None:
+        hears = emails.update_recipients(customer=issue.customer_id).exists()
+    return not hears
+
+
 @issue_action
 def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
+    done = _("Your update is on the timeline and on its way to the customer.")
+    if reaches_nobody(issue):
+        done = (_("Nobody at %(customer)s receives updates: this update is on the timeline only.")
+                % {"customer": issue.customer.name})
     return submit(
         request, issue, PublicUpdateForm(request.POST), "update_form",
         lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
                                           promised_update_at=data["promised_update_at"], token=data["token"]),
-        _("Your update is on the timeline and on its way to the customer."),
+        done,
     )
 
 

@@ -1,4 +1,5 @@
-"""Opening an issue by hand: the customer's account manager owns it unless someone else is chosen."""
+"""Opening an issue by hand: the customer's account manager owns it unless someone else is chosen (or the
+account manager may no longer take it: then it opens unowned, and whoever stands in is told)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_http_methods
 
 from issues import selectors, services
 from issues.forms import NewIssueForm, add_service_error
+from issues.models import Issue
+from notifications.recipients import default_owner
 
 
 @login_required
@@ -30,11 +33,18 @@ def issue_new(request: HttpRequest) -> HttpResponse:
             issue = services.open_issue(
                 customer=data["customer"], reporter=data["reporter"], title=data["title"],
                 description=data["description"], severity=data["severity"],
-                owner=data["owner"] or data["customer"].account_manager, by=request.user, token=data["token"],
+                owner=data["owner"] or default_owner(data["customer"]), by=request.user, token=data["token"],
             )
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, _("Issue %(reference)s opened.") % {"reference": issue.reference})
+            messages.success(request, opened(issue))
             return redirect(issue)
     return render(request, "issues/new.html", {"form": form}, status=400)
+
+
+def opened(issue: Issue) -> str:
+    message = _("Issue %(reference)s opened.") % {"reference": issue.reference}
+    if issue.owner_id is None:
+        message += " " + _("Nobody owns it yet: choose its owner on this page.")
+    return message

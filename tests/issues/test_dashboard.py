@@ -23,7 +23,7 @@ from issues.dashboard import (
 from issues.models import BusinessCalendar, Status
 from issues.scan import scan_sla
 from issues.templatetags.dashboard import inbox_url
-from tests.factories import CustomerFactory, TeamFactory, make_issue
+from tests.factories import ContactFactory, CustomerFactory, TeamFactory, make_issue
 from tests.issues.views_helpers import ago
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -46,8 +46,10 @@ def hanbit(team, manager):
 
 
 @pytest.fixture
-def morning(team, customer, hanbit, manager, colleague, lead, outsider):
-    """Seven issues built the real way, oldest first, with two scans on the way."""
+def morning(team, customer, contact, hanbit, manager, colleague, lead, outsider):
+    """Seven issues built the real way, oldest first, with two scans on the way. Both customers have a
+    contact, so every acknowledgement and update is news to them."""
+    ContactFactory(customer=hanbit)
     paused = make_issue(customer=customer, at=NOW - 11 * DAY, severity="green", owner=colleague, title="Paused")
     services.acknowledge(issue=paused, by=colleague, now=NOW - 10 * DAY - HOUR)
     services.change_status(issue=paused, status=Status.WAITING_ON_CUSTOMER, by=colleague, now=NOW - 9 * DAY)

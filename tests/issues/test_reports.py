@@ -136,7 +136,7 @@ def test_another_teams_history_is_not_counted(team, history, outsider):
 
 @pytest.mark.parametrize(("cell", "safe"), [
     ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"), ("+1+1", "'+1+1"), ("-2", "'-2"),
-    ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t=1"), ("Acme", "Acme"), ("", ""), (3.5, 3.5),
+    ("@SUM(A1)", "'@SUM(A1)"), ("\t=1", "'\t'=1"), ("Acme", "Acme"), ("", ""), (3.5, 3.5),
 ])
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(cell, safe):
     assert excel_safe(cell) == safe

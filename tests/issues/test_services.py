@@ -101,7 +101,7 @@ def test_a_reporter_of_another_customer_is_refused(customer, manager):
 # --- acknowledge ----------------------------------------------------------------------------------
 
 
-def test_acknowledging_stops_the_first_clock_starts_the_second_and_takes_ownership(customer, colleague):
+def test_acknowledging_stops_the_first_clock_starts_the_second_and_takes_ownership(customer, contact, colleague):
     issue = make_issue(customer=customer, at=T0, severity="red")
 
     services.acknowledge(issue=issue, by=colleague, now=T0 + 20 * timedelta(minutes=1))
