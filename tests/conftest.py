@@ -19,7 +19,7 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def required_in_ci() -> set[str]:
     """Under CI these must run, not be skipped: a skipped PostgreSQL or browser test would hide a red
     build. PostgreSQL and Redis are required in the run whose environment names them."""
-    required = {"browser"}
+    required = {"browser", "imap"}
     if os.environ.get("DATABASE_URL"):
         required.add("postgres")
     if os.environ.get("CELERY_BROKER_URL"):
