@@ -157,10 +157,17 @@ class StaffAdmin(UserAdmin):
     inlines = [ProfileInline]
 
 
+def corrected_address(form) -> None:
+    """A contact whose mail bounced is written to again once someone corrects the address."""
+    if "email" in form.changed_data and form.instance.undeliverable_at is not None:
+        form.instance.undeliverable_at, form.instance.undeliverable_reason = None, ""
+
+
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 1
-    fields = ["name", "email", "language", "receives_updates"]
+    fields = ["name", "email", "language", "receives_updates", "undeliverable_at"]
+    readonly_fields = ["undeliverable_at"]
 
 
 @admin.register(Team)
@@ -211,14 +218,29 @@ class CustomerAdmin(RecomputesClocks, admin.ModelAdmin):
         if change and {"calendar", "team"} & set(form.changed_data):
             self.recompute(request, Issue.objects.filter(customer=obj))
 
+    def save_formset(self, request, form, formset, change) -> None:
+        for contact_form in formset.forms:
+            corrected_address(contact_form)
+        super().save_formset(request, form, formset, change)
+
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "customer", "language", "receives_updates"]
-    list_filter = ["language", "receives_updates", "customer__team"]
+    list_display = ["name", "email", "customer", "language", "receives_updates", "undeliverable_at"]
+    list_filter = ["language", "receives_updates", "customer__team", ("undeliverable_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "email", "customer__name"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
+    readonly_fields = ["undeliverable_at", "undeliverable_reason"]
+    actions = ["mark_reachable"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        corrected_address(form)
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Write to the selected contacts again (their address works now)"))
+    def mark_reachable(self, request, queryset) -> None:
+        queryset.update(undeliverable_at=None, undeliverable_reason="")
 
 
 class ClosedDayInline(admin.TabularInline):

@@ -20,6 +20,7 @@ from issues.selectors import (
     due_by,
     end_of_day,
     overdue,
+    reachable,
     team_people,
     team_zone,
     update_due_by,
@@ -136,13 +137,15 @@ class CustomerRow:
     breached: int
     quiet_since: datetime | None
     next_promise: datetime | None
+    reachable: bool = True
 
 
 def by_customer(team: Team, moment: Moment) -> list[CustomerRow]:
     """Customers with open issues, the longest silence first (customers only waited on come last)."""
-    rows = open_issues_of(team).values("customer__name", "customer__slug", "customer__code").annotate(
+    rows = open_issues_of(team).annotate(reachable=reachable()).values(
+        "customer__name", "customer__slug", "customer__code", "reachable").annotate(
         open=Count("pk"), breached=Count("pk", filter=overdue(moment.now)), quiet_since=quiet_since(),
         next_promise=Min("promised_update_at", filter=Q(promised_update_at__gt=moment.now)),
     ).order_by(F("quiet_since").asc(nulls_last=True), "customer__name")
     return [CustomerRow(row["customer__name"], row["customer__slug"], row["customer__code"], row["open"],
-                        row["breached"], row["quiet_since"], row["next_promise"]) for row in rows]
+                        row["breached"], row["quiet_since"], row["next_promise"], row["reachable"]) for row in rows]

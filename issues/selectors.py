@@ -103,9 +103,17 @@ class InboxQuery:
     q: str = ""
 
 
+def reachable(customer: str = "customer") -> Exists:
+    """Whether anyone at the customer can still be emailed: a contact whose mail has not bounced for good.
+    A customer with none hears nothing from us until someone calls; the inbox, the issue page and the
+    dashboard say so."""
+    return Exists(Contact.objects.filter(customer=OuterRef(customer), undeliverable_at=None))
+
+
 def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
     """Open issues of the user's teams matching the filters, most urgent first, rows ready to render."""
-    issues = Issue.objects.visible_to(user).open().select_related("customer", "owner")
+    issues = (Issue.objects.visible_to(user).open().select_related("customer", "owner")
+              .annotate(customer_reachable=reachable()))
     if query.severity:
         issues = issues.filter(severity=query.severity)
     if query.status:
@@ -140,7 +148,8 @@ def issue_page(user, pk: int) -> Issue | None:
     return (
         Issue.objects.visible_to(user)
         .select_related("customer", "customer__team", "customer__account_manager", "reporter", "owner")
-        .annotate(customer_hears=Exists(update_recipients(customer=OuterRef("customer"))))
+        .annotate(customer_hears=Exists(update_recipients(customer=OuterRef("customer"))),
+                  customer_reachable=reachable())
         .filter(pk=pk)
         .first()
     )

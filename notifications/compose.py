@@ -17,8 +17,9 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 
 from issues.models import Issue, IssueEvent
+from notifications import tokens
 from notifications.addresses import single_line
-from notifications.emails import (
+from notifications.kinds import (
     CONTEXT_FOR_KIND,
     DATE_FORMATS,
     Lookups,
@@ -27,7 +28,12 @@ from notifications.emails import (
     staff_facts,
 )
 from notifications.links import issue_link, unsubscribe_link
-from notifications.models import CUSTOMER_KINDS, OutboundEmail
+from notifications.models import (
+    AUTO_REPLIED_KINDS,
+    CUSTOMER_KINDS,
+    HUMAN_KINDS,
+    OutboundEmail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +102,31 @@ def fill(row: OutboundEmail, lookups: Lookups) -> None:
         link = unsubscribe_link(row.contact_id, row.recipient)
         context.update(unsubscribe_url=link, facts=customer_facts(issue, language))
         headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+        if issue is not None:
+            # The answer finds its issue by this token: in the Message-ID (set when queued), in the plus
+            # address answers go to, and in the footer, quoted back in the reply's text.
+            token = tokens.make(issue.pk, row.contact_id)
+            context.update(reply_token=token)
+            if reply_to := tokens.reply_address(token):
+                headers["Reply-To"] = reply_to
     elif issue is not None and row.kind not in CUSTOMER_KINDS:
         # Staff facts go to staff kinds only: a customer email whose contact is gone never turns into one.
         context.update(staff_facts(issue, language))
-    if row.context.get("automatic"):
-        headers["Auto-Submitted"] = "auto-generated"
+    headers.update(self_description(row.kind))
     context.update(CONTEXT_FOR_KIND[row.kind](row.context, lookups, language))
     row.subject, row.body_text, row.body_html = render(row.kind, language, context)
     row.headers = headers
+
+
+def self_description(kind: str) -> dict[str, str]:
+    """RFC 3834's Auto-Submitted for what a machine sent, and Microsoft's request for no out-of-office answers
+    on everything: our email must never start a mail loop."""
+    headers = {"X-Auto-Response-Suppress": "OOF, AutoReply"}
+    if kind in AUTO_REPLIED_KINDS:
+        headers["Auto-Submitted"] = "auto-replied"
+    elif kind not in HUMAN_KINDS:
+        headers["Auto-Submitted"] = "auto-generated"
+    return headers
 
 
 def render(template: str, language: str, context: dict) -> tuple[str, str, str]:

@@ -11,14 +11,9 @@ timeline with who was told.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from django.db.models import QuerySet
-from django.urls import reverse
-from django.utils import formats, timezone, translation
-from django.utils.functional import lazy
-from django.utils.translation import gettext_lazy as _
 
 from issues import sla
 from issues.clocks import clock_setup
@@ -30,17 +25,12 @@ from issues.models import (
     IssueEvent,
     Profile,
     Severity,
-    Status,
 )
-from notifications import recipients
-from notifications.links import issue_link, site_url
+from notifications import delivery, recipients
 from notifications.models import EmailKind, OutboundEmail
 from notifications.outbox import Email, enqueue
-from notifications.recipients import Role, Told
+from notifications.recipients import Told
 
-SEVERITY_COLOURS = {"red": "#dc3545", "orange": "#c2570c", "blue": "#0d6efd", "green": "#198754"}
-# Dates in emails: with the weekday and a 24-hour time, so "by Friday" is never ambiguous.
-DATE_FORMATS = {"en": "D j M Y, H:i", "ko": "Y년 n월 j일 (D) H:i"}
 # Where each clock keeps its cycle start and its due time on the Issue.
 CLOCK_COLUMNS = {Clock.ACKNOWLEDGE: ("ack_started_at", "ack_due_at"), Clock.UPDATE: ("update_started_at", "update_due_at")}
 
@@ -203,8 +193,8 @@ def _tell_owner(event: IssueEvent, kind: str) -> None:
 
 def update_recipients(*, include_muted: bool = False, **where) -> QuerySet:
     """The contacts (among those `where` picks) a customer email reaches: those who receive updates;
-    everyone, for a resolution. The issue page asks the same to warn when nobody would hear."""
-    contacts = Contact.objects.filter(**where)
+    everyone, for a resolution; never a contact whose mail bounced for good (undeliverable). The issue page asks the same to warn when nobody would hear."""
+    contacts = Contact.objects.filter(undeliverable_at=None, **where)
     return contacts if include_muted else contacts.filter(receives_updates=True)
 
 
@@ -266,133 +256,53 @@ def _queue_and_note_all(emails: list[Email], *, now: datetime) -> list[OutboundE
     return written
 
 
-# --- what each kind says, filled in when the worker renders the row -------------------------------
+# --- about customers' email (``inbound``) ---------------------------------------------------------
 
 
-@dataclass
-class Lookups:
-    """Everything a batch of rows refers to, loaded once per batch."""
-
-    issues: dict = field(default_factory=dict)
-    users: dict = field(default_factory=dict)
-    events: dict = field(default_factory=dict)
-
-
-def when(moment: datetime | None):
-    """A date for an email, formatted in the email's language when the template renders it."""
-    if moment is None:
-        return "—"
-    return lazy(lambda: formats.date_format(
-        timezone.localtime(moment), DATE_FORMATS.get(translation.get_language(), DATE_FORMATS["en"])), str)()
+def receipt(issue: Issue, *, contact: Contact, now: datetime) -> int:
+    """The contact whose email opened the issue hears at once that we have it, who owns it and by when
+    a person answers (an automatic reply: ``Auto-Submitted: auto-replied``)."""
+    if contact.undeliverable_at is not None:
+        return 0
+    email = Email(recipient=contact.email, recipient_name=contact.name, language=contact.language,
+                  kind=EmailKind.RECEIPT, dedupe_key=f"receipt:{issue.pk}:{contact.pk}", issue_id=issue.pk,
+                  contact_id=contact.pk, context={"due_at": iso(issue.ack_due_at)})
+    return len(_queue_and_note_all([email], now=now))
 
 
-def person(user, language: str) -> str:
-    """How an email names a colleague: with 님 in Korean, which reads naturally before any particle."""
-    if user is None:
-        return "저희 지원팀" if language == "ko" else "our support team"
-    name = user.get_full_name() or user.get_username()
-    return f"{name}님" if language == "ko" else name
+def customer_wrote(event: IssueEvent, *, reopened: bool = False, resumed: bool = False) -> int:
+    """The owner (or whoever stands in) hears once, with the customer's text and when an answer is due."""
+    issue = event.issue
+    found = recipients.reach([issue])[issue.pk]
+    emails = _staff_emails(issue, EmailKind.CUSTOMER_MESSAGE, found.responsible(), found,
+                           key=f"customer_message:{event.pk}",
+                           context={"event": event.pk, "due_at": iso(issue.ack_due_at), "reopened": reopened,
+                                    "resumed": resumed})
+    return len(_queue_and_note_all(emails, now=event.at))
 
 
-def customer_facts(issue: Issue, language: str) -> list:
-    return [(_("Status"), Status(issue.status).label), (_("Owner"), person(issue.owner, language)),
-            (_("Reference"), issue.reference)]
+def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime) -> int:
+    """A contact's mail bounced for good: whoever must act on each of their customer's open issues, and the
+    lead's part, hear once (one email per person, listing the issues)."""
+    if not issues:
+        return 0
+    found = recipients.reach(issues)
+    people = {}
+    for issue in issues:
+        for person in found[issue.pk].responsible() + found[issue.pk].lead_part():
+            people.setdefault(person.user.pk, person.user)
+    reachable_left = update_recipients(customer=contact.customer_id, include_muted=True).filter(
+        undeliverable_at=None).exclude(pk=contact.pk).exists()
+    context = {"contact_name": contact.name, "contact_email": contact.email, "customer_name": contact.customer.name,
+               "reason": contact.undeliverable_reason, "none_left": not reachable_left,
+               "issues": [{"id": issue.pk, "reference": issue.reference, "title": issue.title} for issue in issues]}
+    emails = [Email(recipient=user.email, recipient_name=user.get_full_name() or user.get_username(),
+                    language=Profile.language_of(user), kind=EmailKind.CONTACT_UNREACHABLE,
+                    dedupe_key=f"unreachable:{contact.pk}:{stamp(now)}:{user.pk}", context=context)
+              for user in people.values() if user.email]
+    return len(enqueue(emails, now=now))
 
 
-def staff_facts(issue: Issue, language: str) -> dict:
-    facts = [(_("Customer"), issue.customer.name), (_("Severity"), Severity(issue.severity).label),
-             (_("Status"), Status(issue.status).label), (_("Owner"), person(issue.owner, language))]
-    if issue.ack_due_at:
-        facts.append((_("Acknowledge by"), when(issue.ack_due_at)))
-    if issue.update_due_at:
-        facts.append((_("Update the customer by"), when(issue.update_due_at)))
-    return {"facts": facts, "severity_label": Severity(issue.severity).label,
-            "severity_colour": SEVERITY_COLOURS[issue.severity]}
-
-
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def _event_context(context: dict, lookups: Lookups, language: str) -> dict:
-    event = lookups.events.get(context.get("event"))
-    return {"body": event.body if event else "", "author_name": person(event.actor if event else None, language),
-            "promised": context.get("promised", False), "next_update_at": _moment(context.get("next_update_at"))}
-
-
-def _auto_context(context: dict, lookups: Lookups, language: str) -> dict:
-    latest = lookups.events.get(context.get("latest_event"))
-    return {"latest_update": latest.body if latest else "", "latest_update_at": latest.at if latest else None,
-            "next_update_at": _moment(context.get("next_update_at"))}
-
-
-def _told_context(context: dict) -> dict:
-    """Why this colleague is told (``recipients.Role``), for the sentence that says so. Rows queued before
-    roles were stored name the owner, the account manager of an unowned issue, or the lead."""
-    unowned, is_owner = context.get("unowned", False), context.get("is_owner", True)
-    role = context.get("role") or (Role.ACCOUNT_MANAGER if unowned else Role.OWNER if is_owner else Role.LEAD)
-    return {"role": role, "is_owner": is_owner, "unowned": unowned, "owner_gone": context.get("owner_gone", False),
-            "needs_owner": context.get("needs_owner", False)}
-
-
-def _actor_context(context: dict, lookups: Lookups, language: str) -> dict:
-    return {"actor_name": person(lookups.users.get(context.get("actor")), language),
-            "raised": context.get("raised", False), **_told_context(context)}
-
-
-def _acknowledged_context(context: dict, lookups: Lookups, language: str) -> dict:
-    """The next update's date; or, while we wait on the customer, the window that starts with their answer,
-    in whole days (calendar time) or hours (working time, or a window of part days), rounded up so the
-    promise is never shorter than the clock."""
-    facts = {"next_update_at": _moment(context.get("next_update_at")), "waiting": context.get("waiting", False)}
-    if facts["waiting"]:
-        seconds, working = context["window"], context.get("working_time", False)
-        days, rest = divmod(seconds, 86400)
-        if not working and not rest:
-            facts.update(within_days=int(days))
-        else:
-            facts.update(within_hours=int(-(-seconds // 3600)), working_time=working)
-    return facts
-
-
-def _clock_context(context: dict, lookups: Lookups, language: str) -> dict:
-    raised = {}
-    if context.get("raised_from"):
-        raised = {"raised_from": Severity(context["raised_from"]).label, "raised_to": Severity(context["raised_to"]).label,
-                  "raised_at": _moment(context["raised_at"])}
-    return {"clock_name": Clock(context["clock"]).label, "due_at": _moment(context.get("due_at")),
-            **_told_context(context), **raised}
-
-
-def _digest_lines(section: dict) -> list[dict]:
-    return [{**line, "url": issue_link(line["id"]), "due": _moment(line["due"]),
-             "severity_label": Severity(line["severity"]).label, "severity_colour": SEVERITY_COLOURS[line["severity"]]}
-            for line in section["issues"]]
-
-
-def _digest_context(context: dict, lookups: Lookups, language: str) -> dict:
-    """The digest's sections as queued (what needed attention that morning), with links and dates. A team's
-    section links to its dashboard; the person's own section (no name) to their inbox."""
-    inbox, dashboard = reverse("inbox"), reverse("dashboard")
-    sections = [{**team, "issues": _digest_lines(team), "link": site_url(f"{dashboard}?team={team['id']}")}
-                for team in context.get("teams", [])]
-    if own := context.get("own"):
-        sections.append({**own, "name": "", "issues": _digest_lines(own), "link": site_url(f"{inbox}?owner=me")})
-    return {"day": date.fromisoformat(context["day"]), "sections": sections,
-            "breached": sum(section["breached"] for section in sections),
-            "due_24h": sum(section["due_24h"] for section in sections),
-            "preferences_url": site_url(reverse("preferences"))}
-
-
-CONTEXT_FOR_KIND = {
-    EmailKind.ACKNOWLEDGED: _acknowledged_context,
-    EmailKind.PUBLIC_UPDATE: _event_context,
-    EmailKind.RESOLVED: lambda c, lookups, language: {"body": c.get("body", "")},
-    EmailKind.AUTO_STATUS: _auto_context,
-    EmailKind.ASSIGNED: _actor_context,
-    EmailKind.REOPENED: _actor_context,
-    EmailKind.RED_ISSUE: _actor_context,
-    EmailKind.AT_RISK: _clock_context,
-    EmailKind.BREACH: _clock_context,
-    EmailKind.DIGEST: _digest_context,
-}
+def cancel_to_contacts(contact_ids: list[int]) -> int:
+    """Nothing more goes to these contacts: what is still queued for them is cancelled."""
+    return delivery.cancel(OutboundEmail.objects.filter(contact_id__in=contact_ids))

@@ -13,14 +13,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from notifications import tokens
 from notifications.addresses import single_line
 from notifications.models import OutboundEmail
 
 log = logging.getLogger(__name__)
+DELIVER_TASK = "notifications.tasks.deliver_outbox"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,11 @@ class Email:
     not_before: datetime | None = None
 
 
-def new_message_id() -> str:
+def new_message_id(email: Email | None = None) -> str:
+    """Unique per email. An email to a contact about an issue starts with its reply token: mail clients
+    quote the Message-ID back in In-Reply-To and References, so the answer finds its issue."""
+    if email is not None and email.issue_id and email.contact_id:
+        return f"<{tokens.make(email.issue_id, email.contact_id)}.{uuid.uuid4().hex[:16]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
     return f"<{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
@@ -60,7 +67,7 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
             recipient=email.recipient, recipient_name=single_line(email.recipient_name, 200),
             language=email.language, kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id,
             context=email.context,
-            dedupe_key=key, message_id=new_message_id(), created_at=now, next_attempt_at=email.not_before or now,
+            dedupe_key=key, message_id=new_message_id(email), created_at=now, next_attempt_at=email.not_before or now,
         )
         for email, key in zip(emails, keys, strict=True)
         if key not in existing
@@ -94,9 +101,8 @@ class Nudger:
 
     @staticmethod
     def _ask_a_worker() -> None:
-        from notifications.tasks import deliver_outbox
-
-        deliver_outbox.apply_async(retry=False)
+        # By name: the outbox (inside the request) never imports the worker's side (tasks -> delivery).
+        current_app.send_task(DELIVER_TASK, retry=False)
 
     def request(self) -> None:
         self._wanted.set()

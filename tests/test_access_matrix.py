@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from inbound.models import InboundAttachment, InboundMessage
 from issues.models import Breach, Contact, Issue, IssueEvent
 from notifications.links import unsubscribe_token
 from notifications.models import OutboundEmail
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.django_db
 # Who may use each URL. Object URLs name an object of "their" team (the team the outsider is not in).
 PUBLIC, SIGNED_IN, ISSUE, CUSTOMER, LEADS, ADMIN = "public", "signed in", "issue", "customer", "leads", "admin"
 BULK = "issues named in the form"
+INBOUND = "an email of their team's"
+DEBUG_ONLY = "the development mailbox, only while DEBUG is on"
 ACCESS = {
     "healthz": PUBLIC, "login": PUBLIC, "logout": PUBLIC, "set_language": PUBLIC, "unsubscribe": PUBLIC,
     "admin:login": PUBLIC, "admin:logout": PUBLIC,
@@ -37,6 +40,9 @@ ACCESS = {
     "issue_assign": ISSUE, "issue_severity": ISSUE, "issue_status": ISSUE, "issue_resolve": ISSUE,
     "issue_reopen": ISSUE, "customer_detail": CUSTOMER,
     "dashboard": LEADS, "dashboard_breaches_csv": LEADS, "dashboard_owners_csv": LEADS,
+    "inbound_unmatched": SIGNED_IN, "inbound_attach": INBOUND, "inbound_open": INBOUND, "inbound_discard": INBOUND,
+    "inbound_original": INBOUND, "inbound_attachment": INBOUND,
+    "dev_mailbox": DEBUG_ONLY, "dev_new": DEBUG_ONLY, "dev_answer": DEBUG_ONLY,
 }
 ROLES = ["anonymous", "outsider", "member", "lead", "superuser"]
 
@@ -64,7 +70,14 @@ def world():
     TeamFactory(name="Our team", lead=UserFactory(username="our-lead")).members.add(outsider)
     people = {"outsider": outsider, "member": member, "lead": lead,
               "superuser": UserFactory(username="root", is_superuser=True, is_staff=True)}
-    return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people}
+    message = InboundMessage.objects.create(
+        key="mid:their-secret@theirs.example.com", source="pipe", raw=b"Subject: Their secret issue\n\nHi",
+        size=30, received_at=customer.created_at, sender="stranger@theirs.example.com", subject="Their secret issue",
+        outcome="unmatched", team=team)
+    attachment = InboundAttachment.objects.create(message=message, filename="secret.pdf",
+                                                  content_type="application/pdf", size=3, data=b"pdf")
+    return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people,
+            "message": message, "attachment": attachment, "email": OutboundEmail.objects.filter(contact=contact).first()}
 
 
 def address(template: str, world: dict) -> str:
@@ -74,6 +87,12 @@ def address(template: str, world: dict) -> str:
               "<int:content_type_id>": 1, "<path:object_id>/": f"{world['issue'].pk}/", "<app_label>": "issues",
               "<url>": ""}
     path = "/" + template.lstrip("^").rstrip("$")
+    if path.startswith("/inbound/attachments/"):
+        values["<id:pk>"] = world["attachment"].pk
+    elif path.startswith("/inbound/"):
+        values["<id:pk>"] = world["message"].pk
+    elif path.startswith("/dev/mailbox/"):
+        values["<id:pk>"] = world["email"].pk if world["email"] else 1
     for placeholder, value in values.items():
         path = path.replace(placeholder, str(value))
     if "dashboard" in path:
@@ -105,6 +124,8 @@ def expected(kind: str, role: str, method: str, status: int, location: str) -> b
         return to_login
     if status in (403, 500):
         return False
+    if kind == DEBUG_ONLY:
+        return status == 404  # the suite runs with DEBUG off, as production does
     if kind == SIGNED_IN:
         return status in (200, 302, 400, 405)
     if kind == BULK and method == "GET":

@@ -56,6 +56,12 @@ def valid_forms(world: dict) -> dict[str, dict[str, str]]:
         "login": {"username": "their-member", "password": "wrong", "next": "/"},
         "logout": {"next": "/"},
         "unsubscribe": {"receives_updates": "on"},
+        # The path's id names an inbound message (the world's issue id: none here, but the form is read first).
+        "inbound_attach": {f"m{issue.pk}-reference": issue.reference},
+        "inbound_open": {f"m{issue.pk}-customer": str(world["customer"].pk)},
+        "inbound_discard": {"discard": "yes"},
+        "dev_new": {"contact": str(world["contact"].pk), "subject": "Jam", "body": "Paper jam."},
+        "dev_answer": {f"e{issue.pk}-body": "Thanks."},
     }
 
 
@@ -85,6 +91,15 @@ CASES: dict[str, Case] = {
     "dashboard_breaches_csv": Case(reads=(("team",), ("first", "last"))),
     "dashboard_owners_csv": Case(reads=(("team",),)),
     "preferences": Case(posts=True),
+    "inbound_unmatched": Case(),
+    "inbound_attach": Case(posts=True),
+    "inbound_open": Case(posts=True),
+    "inbound_discard": Case(posts=True),
+    "inbound_original": Case(),
+    "inbound_attachment": Case(),
+    "dev_mailbox": Case(),
+    "dev_new": Case(posts=True),
+    "dev_answer": Case(posts=True),
 }
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "issues",
     "notifications",
+    "inbound",
 ]
 
 MIDDLEWARE = [
@@ -205,6 +206,23 @@ OUTBOX_MAX_ATTEMPTS = int(env_str("OUTBOX_MAX_ATTEMPTS", "15"))
 OUTBOX_NUDGE_WORKER = env_bool("OUTBOX_NUDGE_WORKER", default=True)
 UNSUBSCRIBE_LINK_MAX_AGE = 60 * 60 * 24 * int(env_str("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", "365"))
 
+# --- Inbound email: customers' answers and new issues (README, "Two-way email") ---
+# Where customers' answers go. Each email to a contact sets Reply-To to a plus address of it
+# (support+<token>@example.com) so the answer finds its issue; empty: Reply-To is EMAIL_REPLY_TO.
+INBOUND_ADDRESS = env_str("INBOUND_ADDRESS", "")
+# imaps://user:password@host/INBOX (password percent-encoded); empty: no polling.
+INBOUND_IMAP_URL = env_str("INBOUND_IMAP_URL", "")
+INBOUND_POLL_SECONDS = float(env_str("INBOUND_POLL_SECONDS", "60"))
+INBOUND_IMAP_TIMEOUT = float(env_str("INBOUND_IMAP_TIMEOUT", "30"))
+# A larger message is refused (its headers are kept as the record); attachments over the second limit are
+# listed but not kept.
+INBOUND_MAX_BYTES = int(env_str("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
+INBOUND_ATTACHMENT_MAX_BYTES = int(env_str("INBOUND_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+# A sender who opens this many issues by email within an hour is taken for a looping autoresponder.
+INBOUND_NEW_ISSUES_PER_HOUR = int(env_str("INBOUND_NEW_ISSUES_PER_HOUR", "5"))
+# An answer to an issue resolved longer ago than this opens a new issue that follows it.
+REOPEN_WITHIN_DAYS = int(env_str("REOPEN_WITHIN_DAYS", "14"))
+
 # --- Celery: a broker that needs no server by default, Redis through CELERY_BROKER_URL ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 # Redis gets connect and read timeouts on every socket (tracker/env.py).
@@ -243,7 +261,11 @@ CELERY_BEAT_SCHEDULE = {
                        "options": {"expires": OUTBOX_SWEEP_SECONDS * 0.9}},
     "send-digests": {"task": "notifications.tasks.send_digests_task", "schedule": DIGEST_CHECK_SECONDS,
                      "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
+    "process-inbound": {"task": "inbound.tasks.process_inbound", "schedule": 60.0, "options": {"expires": 54.0}},
 }
+if INBOUND_IMAP_URL:
+    CELERY_BEAT_SCHEDULE["fetch-email"] = {"task": "inbound.tasks.fetch_email", "schedule": INBOUND_POLL_SECONDS,
+                                           "options": {"expires": INBOUND_POLL_SECONDS * 0.9}}
 
 LOGGING = {
     "version": 1,

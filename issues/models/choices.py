@@ -63,6 +63,12 @@ class EventKind(models.TextChoices):
     AUTO_STATUS_EMAIL = "auto_status_email", _("automatic status email")
     EMAIL_QUEUED = "email_queued", _("email queued")
     EMAIL_SENT = "email_sent", _("email sent")
+    # Email that came in (inbound/)
+    CUSTOMER_MESSAGE = "customer_message", _("customer wrote")
+    INBOUND_AUTOMATIC = "inbound_automatic", _("automatic reply received")
+    INBOUND_NOT_A_CONTACT = "inbound_not_a_contact", _("email from someone who is not a contact")
+    CONTACT_UNREACHABLE = "contact_unreachable", _("contact cannot be reached")
+    FOLLOWED_UP = "followed_up", _("followed up in a new issue")
 
 
 class Clock(models.TextChoices):

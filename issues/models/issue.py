@@ -97,6 +97,9 @@ class Issue(models.Model):
     auto_emails_sent = models.PositiveIntegerField(default=0)
     last_auto_email_at = models.DateTimeField(null=True, blank=True)
     auto_email_due_at = models.DateTimeField(null=True, blank=True)
+    # A customer answered an issue closed (or resolved long ago) by email: their answer opened this one.
+    follows = models.ForeignKey("self", verbose_name=_("follows up"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="follow_ups")
 
     objects = IssueQuerySet.as_manager()
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from issues.models.choices import Language
+from issues.models.choices import Language, Severity
 from issues.text import validate_name
 
 User = settings.AUTH_USER_MODEL
@@ -51,6 +51,14 @@ class Team(models.Model):
         "issues.BusinessCalendar", verbose_name=_("business calendar"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="teams",
         help_text=_("The team's working hours. Empty: business-time policies count around the clock instead."),
+    )
+    email = models.EmailField(
+        _("team address"), blank=True,
+        help_text=_("Where customers write to this team. Email from unknown senders to it waits in the team's "
+                    "unmatched list; to no team's address, in the admins'."),
+    )
+    default_severity = models.CharField(
+        _("severity of issues opened by email"), max_length=10, choices=Severity.choices, default=Severity.BLUE,
     )
 
     objects = TeamQuerySet.as_manager()
@@ -117,6 +125,9 @@ class Contact(models.Model):
         default=True,
         help_text=_("Off: the contact only hears when an issue is resolved."),
     )
+    # Set when their mail bounced for good: nothing more is sent to them until someone corrects the address.
+    undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
+    undeliverable_reason = models.CharField(_("why undeliverable"), max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -122,13 +122,17 @@ def event_summary(event) -> str:
     """One line telling what a timeline event did, in the reader's language."""
     actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Inloop")
     kind, old, new = event.kind, event.old_value, event.new_value
-    values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event)}
+    data = event.data or {}
+    values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event),
+              "name": data.get("name") or data.get("sender") or "", "sender": data.get("sender", ""),
+              "subject": data.get("subject", "")}
+    if kind == EventKind.CREATED and data.get("via") == "email":
+        return _("%(name)s opened the issue by email") % values
     if kind == EventKind.SEVERITY_CHANGED:
         values.update(old=Severity(old).label if old in Severity.values else old, new=Severity(new).label)
     if kind == EventKind.STATUS_CHANGED:
         values.update(old=status_label(old), new=status_label(new))
     if kind in {EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}:
-        data = event.data or {}
         values.update(what=EmailKind(new).label if new in EmailKind.values else new,
                       to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
     lines = {
@@ -152,12 +156,19 @@ def event_summary(event) -> str:
         EventKind.AUTO_STATUS_EMAIL: _("Automatic status email to the customer"),
         EventKind.EMAIL_QUEUED: _("Email queued (%(what)s) to %(to)s"),
         EventKind.EMAIL_SENT: _("Email sent (%(what)s) to %(to)s"),
+        EventKind.CUSTOMER_MESSAGE: _("%(name)s wrote"),
+        EventKind.INBOUND_AUTOMATIC: _("Automatic reply from %(sender)s: “%(subject)s” (not acted on)"),
+        EventKind.INBOUND_NOT_A_CONTACT: _("%(sender)s wrote, but is not a contact: accept or discard it under "
+                                           "Unmatched email"),
+        EventKind.CONTACT_UNREACHABLE: _("%(new)s cannot be reached: their email bounced"),
+        EventKind.FOLLOWED_UP: _("The customer wrote after it was closed: the answer is in %(new)s"),
     }
     line = lines.get(kind)
     return line % values if line else str(EventKind(kind).label if kind in EventKind.values else kind)
 
 
-CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE}
+CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE, EventKind.CUSTOMER_MESSAGE,
+                EventKind.INBOUND_NOT_A_CONTACT}
 
 
 @register.filter
@@ -169,7 +180,8 @@ def is_conversation(event) -> bool:
 @register.filter
 def is_system(event) -> bool:
     return event.kind.startswith("clock_") or event.kind in {
-        EventKind.BREACH_CLEARED, EventKind.AUTO_STATUS_EMAIL, EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}
+        EventKind.BREACH_CLEARED, EventKind.AUTO_STATUS_EMAIL, EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT,
+        EventKind.INBOUND_AUTOMATIC}
 
 
 @register.filter

@@ -281,7 +281,7 @@ hostile_names = st.one_of(
 # What our emails carry, so a header smuggled in through a name or an address would show.
 HEADERS = {"content-type", "mime-version", "content-transfer-encoding", "subject", "from", "to", "date",
            "message-id", "reply-to", "in-reply-to", "references", "list-unsubscribe", "list-unsubscribe-post",
-           "auto-submitted"}
+           "auto-submitted", "x-auto-response-suppress"}
 
 
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -33,6 +33,15 @@ from issues.models import (
 from notifications.models import OutboundEmail
 
 DEMO_PASSWORD = "inloop-demo"
+# What the unmatched list shows in the demo (stored once: their Message-IDs are fixed).
+EXAMPLE_EMAILS = [
+    "From: Olivia Grant <olivia@newcorp.example>\nTo: support@inloop.localhost\nSubject: Can you help us too?\n"
+    "Message-ID: <demo-olivia@newcorp.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+    "Hello, we heard good things about your support. Who should we talk to about a contract?\n\nOlivia\n",
+    "From: 최지훈 <jihoon@partner.example.kr>\nTo: support@inloop.localhost\nSubject: 견적 문의\n"
+    "Message-ID: <demo-jihoon@partner.example.kr>\nContent-Type: text/plain; charset=utf-8\n\n"
+    "안녕하세요. 다음 달 도입을 검토하고 있어 견적을 받고 싶습니다.\n\n최지훈 드림\n",
+]
 
 # username: (first name, last name, language of pages and emails)
 PEOPLE = {
@@ -49,6 +58,7 @@ TEAMS = {
     "Enterprise Support": ("lead", ["manager", "daniel", "mina"]),
     "Growth Accounts": ("sora", ["james", "yuna"]),
 }
+TEAM_ADDRESSES = {"Enterprise Support": "support@inloop.localhost"}
 # name, code, team, account manager, language, contacts (name, email, language)
 CUSTOMERS = [
     ("Acme Logistics", "ACME", "Enterprise Support", "manager", "en",
@@ -124,10 +134,19 @@ class Command(BaseCommand):
         OutboundEmail.objects.filter(issue__customer__in=customers).update(
             status=OutboundEmail.Status.SENT, sent_at=F("created_at")
         )
+        self.receive_examples()
         self.stdout.write(self.style.SUCCESS(
             f"Demo ready: {len(people)} people, {len(customers)} customers, {issues} issues. "
             f"Log in as manager, lead or admin with password {DEMO_PASSWORD}."
         ))
+
+    def receive_examples(self) -> None:
+        """Two emails that found no issue, for the unmatched list: a stranger, and an out-of-office."""
+        from inbound.models import Source
+        from inbound.pipeline import receive
+
+        for raw in EXAMPLE_EMAILS:
+            receive(raw.encode(), source=Source.DEV_MAILBOX)
 
     def create_people(self) -> dict:
         User = get_user_model()
@@ -146,6 +165,9 @@ class Command(BaseCommand):
         office = BusinessCalendar.objects.filter(name=DEFAULT_CALENDAR).first()
         for name, (lead, members) in TEAMS.items():
             team, created = Team.objects.get_or_create(name=name, defaults={"lead": people[lead], "calendar": office})
+            if name in TEAM_ADDRESSES and not team.email:
+                # Unknown senders writing to this address wait in this team's unmatched list.
+                Team.objects.filter(pk=team.pk).update(email=TEAM_ADDRESSES[name])
             if created:
                 team.members.set([people[m] for m in members])
         return people
