@@ -19,6 +19,7 @@ from issues.models import Contact, EventKind, Issue, IssueEvent, Status
 from issues.services import _change, _lock, _reopen, _restart_acknowledge_clock, _resume
 from issues.timeline import record
 from notifications import emails, recipients
+from notifications.models import OutboundEmail
 
 
 def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subject: str, at: datetime,
@@ -110,6 +111,20 @@ def mark_undeliverable(*, contacts: QuerySet[Contact], reason: str, now: datetim
                        body=reason[:500], data={"contact": contact.pk, "name": contact.name})
             emails.contact_unreachable(contact, issues, now=now)
     return len(marked)
+
+
+def mark_refused_contacts(*, now: datetime | None = None) -> int:
+    """Contacts whose address our own relay refused for good (5xx when we sent to them) are undeliverable,
+    as if their mail server had bounced the email. Run after each delivery."""
+    rows = list(OutboundEmail.objects.filter(bounce_pending=True).values_list("pk", "contact_id", "recipient",
+                                                                              "last_error")[:500])
+    marked = 0
+    for _pk, contact_id, recipient, reason in rows:
+        # Only while the contact still has the address that was refused (nobody corrected it since).
+        contacts = Contact.objects.filter(pk=contact_id, email__iexact=recipient)
+        marked += mark_undeliverable(contacts=contacts, reason=reason, now=now)
+    OutboundEmail.objects.filter(pk__in=[row[0] for row in rows]).update(bounce_pending=False)
+    return marked
 
 
 def _too_late_to_reopen(issue: Issue, at: datetime) -> bool:

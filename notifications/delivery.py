@@ -229,7 +229,9 @@ def _hand_back(rows: list[OutboundEmail], token: uuid.UUID, *, now: datetime) ->
 
 
 def _give_up(row: OutboundEmail, token: uuid.UUID, error: BaseException) -> None:
-    _record(row, token, status=Status.FAILED, last_error=describe(error))
+    # A contact's address refused for good is a bounce like any other: the contact becomes undeliverable.
+    refused = isinstance(error, smtplib.SMTPRecipientsRefused) and row.contact_id is not None
+    _record(row, token, status=Status.FAILED, last_error=describe(error), bounce_pending=refused)
     log.error("outbox: %s to %s failed for good: %s", row.kind, row.recipient, describe(error))
 
 

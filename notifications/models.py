@@ -72,6 +72,9 @@ class OutboundEmail(models.Model):
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     claim_token = models.UUIDField(null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True)
+    # The relay refused the address for good (5xx at RCPT TO): the contact is to be marked undeliverable.
+    # Set by delivery, cleared once issues.conversation.mark_refused_contacts has done so.
+    bounce_pending = models.BooleanField(default=False, editable=False)
     created_at = models.DateTimeField(_("created"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 

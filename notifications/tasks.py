@@ -2,14 +2,18 @@
 
 from celery import shared_task
 
+from issues.conversation import mark_refused_contacts
 from notifications.delivery import deliver_due
 from notifications.digests import send_digests
 
 
 @shared_task(ignore_result=True)
 def deliver_outbox() -> int:
-    """Nudged after each commit that queues email, and swept every minute by beat."""
-    return deliver_due()
+    """Nudged after each commit that queues email, and swept every minute by beat. Addresses the relay
+    refused for good then make their contacts undeliverable."""
+    sent = deliver_due()
+    mark_refused_contacts()
+    return sent
 
 
 @shared_task(ignore_result=True)

@@ -302,3 +302,26 @@ def test_whatever_arrives_is_stored_and_never_crashes(contact, raw):
     message = receive(raw)
 
     assert message.pk is not None and message.outcome != Outcome.RECEIVED
+
+
+def test_a_contact_our_relay_refuses_for_good_becomes_undeliverable_too(waiting_issue, contact, manager, settings):
+    """Not every bounce comes back by email: a 5xx at RCPT TO from our own relay is one as well."""
+    from notifications.tasks import deliver_outbox
+    from tests.mailserver import MailServer
+
+    server = MailServer()
+    server.mailbox.refuse.add(contact.email)
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", server.port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    try:
+        services.post_update(issue=Issue.objects.get(pk=waiting_issue.pk), body="News.", public=True, by=manager)
+        deliver_outbox()
+    finally:
+        server.stop()
+
+    contact.refresh_from_db()
+    assert contact.undeliverable_at is not None and "550" in contact.undeliverable_reason
+    assert len(events(waiting_issue, EventKind.CONTACT_UNREACHABLE)) == 1
+    assert not OutboundEmail.objects.filter(bounce_pending=True).exists()

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from issues.conversation import mark_refused_contacts
 from notifications.delivery import deliver_due
 
 
@@ -8,4 +9,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         sent = deliver_due()
+        mark_refused_contacts()
         self.stdout.write(f"Delivered {sent} email{'s' if sent != 1 else ''}.")
