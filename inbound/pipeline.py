@@ -91,7 +91,7 @@ def _count_failure(pk: int, error: Exception, *, now: datetime) -> None:
     if message is None:
         return
     message.attempts += 1
-    message.reason = f"{type(error).__name__}: {error}"[:2000]
+    message.reason = f"{type(error).__name__}: {error}".replace("\x00", "")[:2000]
     if message.attempts >= MAX_ATTEMPTS:
         message.outcome = Outcome.UNMATCHED
         message.reason = f"failed: {message.reason}"
@@ -105,7 +105,7 @@ def _message_id(raw: bytes) -> str:
         value = BytesHeaderParser(policy=compat32).parsebytes(raw[:256 * 1024]).get("Message-ID", "")
     except Exception:  # noqa: BLE001 - a message whose headers cannot be read is keyed by its bytes
         return ""
-    return " ".join(str(value).split()).strip().strip("<>").strip()
+    return " ".join(str(value).replace("\x00", "").split()).strip().strip("<>").strip()
 
 
 def _headers_of(raw: bytes) -> bytes:

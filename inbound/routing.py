@@ -15,6 +15,7 @@ The order (README, "Two-way email"):
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -33,6 +34,7 @@ SUBJECT_TAG = re.compile(r"\[([A-Z][A-Z0-9]{1,9})-(\d{1,18})\]")
 
 def route(message: InboundMessage, parsed: Parsed, *, now: datetime) -> None:
     """Decide and act; sets the message's outcome, issue, contact, team and reason (the caller saves)."""
+    parsed = without_nul(parsed)
     message.sender, message.sender_name = parsed.sender[:320], parsed.sender_name[:200]
     message.subject, message.text = parsed.subject[:300], parsed.new_text
     if _is_ours(parsed):
@@ -63,6 +65,17 @@ def route(message: InboundMessage, parsed: Parsed, *, now: datetime) -> None:
                                   attachments=files)
         return _done(message, Outcome.NOT_A_CONTACT, "not a contact")
     return _new_or_unmatched(message, parsed, files, now=now)
+
+
+def without_nul(parsed: Parsed) -> Parsed:
+    """A NUL can arrive in any header or body; PostgreSQL stores none in text (or JSON), and no person typed it."""
+    def clean(text: str) -> str:
+        return text.replace("\x00", "")
+
+    return replace(parsed, sender=clean(parsed.sender), sender_name=clean(parsed.sender_name),
+                   subject=clean(parsed.subject), text=clean(parsed.text), new_text=clean(parsed.new_text),
+                   html=clean(parsed.html), message_id=clean(parsed.message_id),
+                   recipients=[clean(address) for address in parsed.recipients], auto=clean(parsed.auto))
 
 
 def keep_attachments(message: InboundMessage, parsed: Parsed) -> list[dict]:
@@ -169,4 +182,4 @@ def _address(value: str) -> str:
 
 
 def _done(message: InboundMessage, outcome: str, reason: str) -> None:
-    message.outcome, message.reason = outcome, reason[:2000]
+    message.outcome, message.reason = outcome, reason.replace("\x00", "")[:2000]

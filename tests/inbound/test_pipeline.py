@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import override_settings
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from inbound.models import InboundAttachment, InboundMessage, Outcome
@@ -295,6 +295,8 @@ def test_a_delay_notice_changes_nothing(waiting_issue, contact):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@example(raw=b"\x00")
+@example(raw=b"From: a\x00@b.example\nSubject: x\x00y\nMessage-ID: <n\x00ul@x>\n\nbody\x00")
 @given(raw=st.one_of(st.binary(max_size=2000),
                      st.text(max_size=500).map(lambda text: f"From: x@y.example\nSubject: {text}\n\n{text}".encode(
                          "utf-8", errors="surrogatepass"))))
