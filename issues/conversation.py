@@ -52,6 +52,7 @@ def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subje
                 _resume(issue, now=at)
             event = record(issue, EventKind.CUSTOMER_MESSAGE, by=None, at=at, public=True, body=body,
                            data=_from(contact, inbound_id, attachments))
+            _keep_in_the_loop(issue, contact)
             if issue.acknowledged_at is not None:
                 _restart_acknowledge_clock(issue, now=at)
 
@@ -125,6 +126,13 @@ def mark_refused_contacts(*, now: datetime | None = None) -> int:
         marked += mark_undeliverable(contacts=contacts, reason=reason, now=now)
     OutboundEmail.objects.filter(pk__in=[row[0] for row in rows]).update(bounce_pending=False)
     return marked
+
+
+def _keep_in_the_loop(issue: Issue, contact: Contact) -> None:
+    """A contact who writes on an issue hears its answers: they are copied on it from now on (the reporter
+    hears anyway)."""
+    if contact.customer_id == issue.customer_id and contact.pk != issue.reporter_id:
+        issue.cc.add(contact)
 
 
 def _too_late_to_reopen(issue: Issue, at: datetime) -> bool:

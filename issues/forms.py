@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from issues.checks import seen_value
@@ -99,6 +100,9 @@ class AssignForm(BuiltOnState):
     def __init__(self, *args, people, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
+        # Read the people once (iter: a plain list() would ask for their count first); the rendered select
+        # would otherwise ask twice.
+        self.fields["owner"].choices = list(iter(self.fields["owner"].choices))
 
 
 class SeverityForm(BuiltOnState):
@@ -163,10 +167,52 @@ class ContactChoiceField(forms.ModelChoiceField):
         return f"{contact.name} ({contact.customer.name})" if self.show_customer else contact.name
 
 
+class ContactsChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, contact: Contact) -> str:
+        return f"{contact.name} ({contact.customer.name})" if self.show_customer else contact.name
+
+    def _check_values(self, value) -> QuerySet:
+        # A value no row can have (a huge number, text) is an invalid choice, not a database error.
+        for each in value:
+            if parse_id(each) is None:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                      params={"value": each})
+        return super()._check_values(value)
+
+
+def offer_contacts(fields: list[forms.ModelChoiceField], contacts: list[Contact], *, show_customer: bool) -> None:
+    """Fill the contact fields of a page from one read of the contacts (a fixed page count however many
+    fields offer them); what is posted is still checked against each field's queryset."""
+    for field in fields:
+        field.show_customer = show_customer
+        empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
+        field.choices = empty + [(contact.pk, field.label_from_instance(contact)) for contact in contacts]
+
+
+class RecipientsForm(forms.Form):
+    """Who at the customer is copied on the issue (besides its reporter and the contacts who follow all
+    the customer's issues)."""
+
+    prefix = "recipients"
+
+    cc = ContactsChoiceField(label=_("Copied contacts"), queryset=None, required=False,
+                             widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, issue: Issue, contacts: list[Contact] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["cc"].queryset = Contact.objects.filter(customer=issue.customer_id)
+        if contacts is not None:
+            offer_contacts([self.fields["cc"]], contacts, show_customer=False)
+            if not self.is_bound:
+                self.initial["cc"] = [contact.pk for contact in contacts if contact.copied]
+
+
 class NewIssueForm(SentOnce):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, empty_label=_("Choose a customer"))
     reporter = ContactChoiceField(label=_("Contact"), queryset=None, required=False, empty_label=_("No contact"),
-                                  help_text=_("Who at the customer reported it; they get the emails."))
+                                  help_text=_("Who at the customer reported it; they receive the issue's emails."))
+    cc = ContactsChoiceField(label=_("Copy"), queryset=None, required=False,
+                             help_text=_("Other contacts who receive the issue's emails."))
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.BLUE)
@@ -183,8 +229,12 @@ class NewIssueForm(SentOnce):
             contacts = contacts.filter(customer=customer)
             self.fields["owner"].queryset = team_people([customer.team_id])
             self.fields["owner"].initial = customer.account_manager_id
-        self.fields["reporter"].queryset = contacts.order_by("customer__name", "name")
-        self.fields["reporter"].show_customer = customer is None
+        contacts = contacts.order_by("customer__name", "name")
+        self.fields["reporter"].queryset = self.fields["cc"].queryset = contacts
+        listed = list(contacts)
+        offer_contacts([self.fields["reporter"], self.fields["cc"]], listed, show_customer=customer is None)
+        # Who receives every issue of the chosen customer anyway: the form says so.
+        self.followers = [contact for contact in listed if contact.follows_all_issues] if customer else []
 
     def chosen_customer(self):
         """The customer picked so far (posted, or passed in the URL when the customer select changes)."""
@@ -199,4 +249,6 @@ class NewIssueForm(SentOnce):
         customer, reporter = data.get("customer"), data.get("reporter")
         if customer and reporter and reporter.customer_id != customer.pk:
             self.add_error("reporter", _("This contact belongs to another customer."))
+        if customer and any(contact.customer_id != customer.pk for contact in data.get("cc") or []):
+            self.add_error("cc", _("This contact belongs to another customer."))
         return data

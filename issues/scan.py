@@ -11,9 +11,11 @@ even a repeated step could not send or record anything twice.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
@@ -36,6 +38,10 @@ from notifications import emails
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 SCAN_HEARTBEAT = "sla_scan"
+# A breach notice may wait for the team's working day, but never longer than this: a weekend or a
+# holiday must not hold the news that a clock ran out. (A working night longer than this is cut
+# short too: the notice then lands early in the morning, which costs nobody anything.)
+MAX_BREACH_NOTICE_HOLD = timedelta(hours=12)
 
 
 @dataclass(frozen=True)
@@ -70,9 +76,9 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
     now = now or timezone.now()
     report = ScanReport()
     for clock in COLUMNS:
-        report.warnings += _drain(lambda: warn(clock, now=now, limit=batch_size), batch_size)
-        report.breaches += _drain(lambda: breach(clock, now=now, limit=batch_size), batch_size)
-    report.auto_emails += _drain(lambda: send_auto_emails(now=now, limit=batch_size), batch_size)
+        report.warnings += _drain(partial(warn, clock, now=now, limit=batch_size), batch_size)
+        report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size), batch_size)
+    report.auto_emails += _drain(partial(send_auto_emails, now=now, limit=batch_size), batch_size)
     Heartbeat.beat(SCAN_HEARTBEAT, timezone.now())
     log.info("sla scan", extra={"scan_at": now.isoformat(), **vars(report)})
     return report
@@ -87,9 +93,9 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
             return 0, 0
         # A scan that comes late finds some already overdue: the breach notice says it all, no reminder.
         issues = list(_load(ids).filter(**{f"{columns.due}__gt": now}))
-        setups = ClockSetups(issues)
-        _record(issues, EventKind.CLOCK_WARNED, clock, now=now)
-        emails.at_risk_reminders(issues, clock, now=now, not_before=_in_working_hours(issues, setups, now))
+        held = reminder_holds(issues, ClockSetups(issues), columns.due, now=now)
+        _record(issues, EventKind.CLOCK_WARNED, clock, now=now, extra=_queued_for(held))
+        emails.at_risk_reminders(issues, clock, now=now, not_before=held)
     return len(issues), len(ids)
 
 
@@ -107,12 +113,9 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
             for issue in issues
         ], ignore_conflicts=True)
         raised = _severity_raised_past_due(issues, columns)
-        _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=raised)
-        setups = ClockSetups(issues)
-        # Red is a company-level fire: its notices go out at once, working hours or not.
-        waiting = [issue for issue in issues if issue.severity != Severity.RED]
-        emails.breach_notices(issues, clock, now=now, raised=raised,
-                              not_before=_in_working_hours(waiting, setups, now))
+        held = breach_notice_holds(issues, ClockSetups(issues), now=now)
+        _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))
+        emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
     return len(issues), len(ids)
 
 
@@ -208,12 +211,45 @@ def _severity_raised_past_due(issues: list[Issue], columns: Columns) -> dict[int
     return raised
 
 
-def _in_working_hours(issues: list[Issue], setups: ClockSetups, now: datetime) -> dict[int, datetime]:
-    """When each issue's staff email may go out: now, or when the team's working day begins."""
-    waits = {}
+def reminder_holds(issues: list[Issue], setups: ClockSetups, due_column: str, *,
+                   now: datetime) -> dict[int, datetime]:
+    """When an at-risk reminder waits for the team's working day: only if the day begins before the clock
+    is due. A reminder that would arrive after the due time reminds nobody of anything (a round-the-clock
+    clock due on Sunday night is not helped by an email on Monday morning), so it goes at once."""
+    holds = {}
     for issue in issues:
-        calendar = setups.team_calendar(issue)
-        opens = calendar.opens_at(now) if calendar is not None else now
-        if opens > now:
-            waits[issue.pk] = opens
-    return waits
+        opens = _next_opening(issue, setups, now)
+        if opens is not None and opens < getattr(issue, due_column):
+            holds[issue.pk] = opens
+    return holds
+
+
+def breach_notice_holds(issues: list[Issue], setups: ClockSetups, *, now: datetime) -> dict[int, datetime]:
+    """When a breach notice waits: until the team's working day begins, at most MAX_BREACH_NOTICE_HOLD.
+    Red is a company-level fire: its notices go out at once, working hours or not."""
+    holds = {}
+    for issue in issues:
+        opens = _next_opening(issue, setups, now) if issue.severity != Severity.RED else None
+        if opens is not None:
+            holds[issue.pk] = min(opens, now + MAX_BREACH_NOTICE_HOLD)
+    return holds
+
+
+def _next_opening(issue: Issue, setups: ClockSetups, now: datetime) -> datetime | None:
+    """The start of the team's next working hours, or None while they work (or have no working hours)."""
+    calendar = setups.team_calendar(issue)
+    opens = calendar.opens_at(now) if calendar is not None else now
+    return opens if opens > now else None
+
+
+def _queued_for(holds: dict[int, datetime]) -> dict[int, dict]:
+    """What the timeline keeps of a held email: when it goes, so the line can say so."""
+    return {pk: {"queued_for": emails.iso(at)} for pk, at in holds.items()}
+
+
+def _merged(*extras: dict[int, dict]) -> dict[int, dict]:
+    merged: dict[int, dict] = defaultdict(dict)
+    for extra in extras:
+        for pk, data in extra.items():
+            merged[pk].update(data)
+    return merged

@@ -18,6 +18,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -27,8 +28,17 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Least
 
-from issues.models import IS_OPEN, Contact, Customer, Issue, IssueEvent, Severity, Team
-from notifications.emails import update_recipients
+from issues.models import (
+    IS_OPEN,
+    Contact,
+    Customer,
+    Issue,
+    IssueEvent,
+    Severity,
+    Status,
+    Team,
+)
+from notifications.emails import receives
 
 # Stands in for "no due time" so LEAST and ORDER BY treat a stopped clock alike on SQLite and PostgreSQL
 # (PostgreSQL's LEAST skips NULLs, SQLite's MIN returns NULL).
@@ -143,16 +153,47 @@ def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
 
 
 def issue_page(user, pk: int) -> Issue | None:
-    """The issue with everything its header shows, or None when the user may not see it. `customer_hears`:
-    whether any contact receives its public updates (the page warns when none does)."""
+    """The issue with everything its header shows, or None when the user may not see it."""
     return (
         Issue.objects.visible_to(user)
         .select_related("customer", "customer__team", "customer__account_manager", "reporter", "owner")
-        .annotate(customer_hears=Exists(update_recipients(customer=OuterRef("customer"))),
-                  customer_reachable=reachable())
+        .annotate(customer_reachable=reachable())
         .filter(pk=pk)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class IssueContacts:
+    """The customer's contacts as one issue's page shows them: who receives its emails, and who may be
+    copied on it. Read in one query (``issue_contacts``); the rule of who is written to is
+    ``notifications.emails``'s, the same the emails follow."""
+
+    issue: Issue
+    contacts: list[Contact]  # every contact of the customer, each with `copied` (on this issue)
+
+    @property
+    def copied(self) -> list[Contact]:
+        return [contact for contact in self.contacts if contact.copied]
+
+    @property
+    def recipients(self) -> list[Contact]:
+        """The reporter first, then the contacts copied on the issue, then those who follow all its
+        customer's issues; each once."""
+        order = [c for c in self.contacts if c.pk == self.issue.reporter_id] + self.copied + [
+            c for c in self.contacts if c.follows_all_issues]
+        return list({contact.pk: contact for contact in order}.values())
+
+    @property
+    def to(self) -> list[Contact]:
+        """Who a public update is written to now."""
+        return [contact for contact in self.recipients if receives(contact)]
+
+
+def issue_contacts(issue: Issue) -> IssueContacts:
+    copies = Issue.cc.through.objects.filter(issue=issue.pk, contact=OuterRef("pk"))
+    contacts = Contact.objects.filter(customer=issue.customer_id).annotate(copied=Exists(copies)).order_by("name", "pk")
+    return IssueContacts(issue, list(contacts))
 
 
 def timeline(issue: Issue) -> QuerySet:
@@ -177,16 +218,15 @@ def _per_customer(rows: QuerySet, aggregate) -> Subquery:
 def customers_overview(user) -> QuerySet:
     """Visible customers with their open issue count, contact count and when they last heard from us.
 
-    Correlated subqueries, not joins: no GROUP BY over the customer rows, and each count reads one
-    customer's slice of an index."""
+    "Last heard" is the quietest open issue's, as on the dashboard (``issues.dashboard.quiet_since``): news
+    on one issue does not make up for silence on another. Correlated subqueries, not joins: no GROUP BY
+    over the customer rows, and each reads one customer's slice of an index."""
     return visible_customers(user).select_related("team", "account_manager").annotate(
         open_count=Coalesce(_per_customer(Issue.objects.filter(IS_OPEN), Count("pk")), 0),
         contact_count=Coalesce(_per_customer(Contact.objects.all(), Count("pk")), 0),
-        # Newest first, LIMIT 1 (not MAX ... GROUP BY), so an index on (customer, customer_last_heard_at)
-        # answers it with one probe per customer.
-        last_heard_at=Subquery(
-            Issue.objects.filter(customer=OuterRef("pk"), customer_last_heard_at__isnull=False)
-            .order_by("-customer_last_heard_at").values("customer_last_heard_at")[:1]
+        last_heard_at=_per_customer(
+            Issue.objects.filter(IS_OPEN).exclude(status=Status.WAITING_ON_CUSTOMER),
+            Min(Coalesce("customer_last_heard_at", "created_at")),
         ),
     ).order_by("name")
 

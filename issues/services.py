@@ -7,6 +7,7 @@ emails the change calls for. Nothing else writes an Issue.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -60,11 +61,13 @@ def open_issue(
     by: AbstractBaseUser,
     now: datetime | None = None,
     token: str | None = None,
+    cc: Iterable[Contact] = (),
 ) -> Issue:
     """Record a customer's issue and start its acknowledge clock.
 
-    ``token`` is the form's one-time token: the same form sent twice opens one issue, and the second
-    call returns it.
+    Its recipients are the reporter, the contacts in ``cc`` and the contacts who follow all the
+    customer's issues. ``token`` is the form's one-time token: the same form sent twice opens one issue,
+    and the second call returns it.
     """
     now = now or timezone.now()
     submission = _submission(token, by)
@@ -75,11 +78,12 @@ def open_issue(
     checks.check_severity(severity)
     if reporter is not None and reporter.customer_id != customer.pk:
         raise ValidationError({"reporter": _("This contact belongs to another customer.")})
+    cc = _copied_contacts(customer, cc)
     if owner is not None:
         checks.check_owner(customer, owner)
     try:
         issue = _open(customer=customer, title=title, description=description, severity=severity, reporter=reporter,
-                      owner=owner, by=by, now=now, submission=submission)
+                      owner=owner, by=by, now=now, submission=submission, cc=cc)
     except IntegrityError:
         # The same form, sent again while the first was being saved, lost the race for its token.
         if (first := _first_written(submission)) is None:
@@ -89,7 +93,8 @@ def open_issue(
 
 
 def _open(*, customer: Customer, title: str, description: str, severity: str, reporter: Contact | None,
-          owner: AbstractBaseUser | None, by: AbstractBaseUser, now: datetime, submission: str | None) -> Issue:
+          owner: AbstractBaseUser | None, by: AbstractBaseUser, now: datetime, submission: str | None,
+          cc: list[Contact]) -> Issue:
     with transaction.atomic():
         issue = Issue(
             customer=customer,
@@ -105,6 +110,7 @@ def _open(*, customer: Customer, title: str, description: str, severity: str, re
         )
         recompute_clocks(issue)
         issue.save()
+        issue.cc.set(cc)
         record(issue, EventKind.CREATED, by=by, at=now, public=True, new=severity, body=issue.description,
                submission=submission)
         record_clock_changes(issue, before=sla.Clocks(sla.STOPPED, sla.STOPPED), by=by, at=now)
@@ -214,7 +220,10 @@ def post_update(
     """Write to the customer (public) or to colleagues (internal note).
 
     A public update acknowledges a new issue and starts a fresh update cycle; it may promise the
-    next update by a date no later than the policy's interval. ``token`` is the form's one-time token:
+    next update by a date no later than the policy's interval. A public update none of the issue's
+    recipients receives is recorded, but it is not news: it neither acknowledges nor starts a cycle nor
+    clears a breach, and its event says nobody received it (``data["received_by"] == 0``), so the page
+    tells the owner to call. ``token`` is the form's one-time token:
     the same form sent twice writes (and emails) once, and the second call returns the first event.
     """
     submission = _submission(token, by)
@@ -244,27 +253,48 @@ def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser
             issue.updated_at = now
             issue.save(update_fields=["updated_at"])
             return record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body, submission=submission)
+        to = emails.update_recipients([issue])[issue.pk]
         event = None
 
         def publish() -> None:
             nonlocal event
-            if issue.is_open and issue.acknowledged_at is None:
+            news = issue.is_open and bool(to)
+            if news and issue.acknowledged_at is None:
                 # The update itself tells the customer someone is on it: no separate acknowledgement email.
                 _mark_acknowledged(issue, by=by, now=now)
-            event = record(
-                issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
-                data={"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {},
-                submission=submission,
-            )
+            data = {"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {}
+            event = record(issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
+                           data={**data, "received_by": len(to)}, submission=submission)
             issue.last_public_update_at = now
-            if issue.is_open:
+            if news:
                 _start_update_cycle(issue, now=now, promised_update_at=promised_update_at)
                 _clear_breaches(issue, Clock.UPDATE, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=publish)
-        _heard(issue, emails.public_update(event), now=now)
+        _heard(issue, emails.public_update(event, to=to), now=now)
         issue.save()
     return event
+
+
+def change_recipients(*, issue: Issue, cc: Iterable[Contact], by: AbstractBaseUser,
+                      now: datetime | None = None) -> Issue:
+    """Choose who at the customer is copied on the issue (besides its reporter and the contacts who follow
+    all the customer's issues); from the next email on, they receive its emails."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        checks.check_not_closed(issue)
+        issue.cc.set(_copied_contacts(issue.customer, cc))
+        issue.updated_at = now
+        issue.save(update_fields=["updated_at"])
+    return issue
+
+
+def _copied_contacts(customer: Customer, cc: Iterable[Contact]) -> list[Contact]:
+    cc = list(cc)
+    if any(contact.customer_id != customer.pk for contact in cc):
+        raise ValidationError({"cc": _("This contact belongs to another customer.")})
+    return cc
 
 
 def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None) -> Issue:
@@ -425,6 +455,7 @@ def _resume(issue: Issue, *, now: datetime) -> None:
         return
     _, calendar = clock_setup(issue)
     issue.update_paused_for += calendar.elapsed(issue.update_paused_at, now)
+    issue.update_paused_calendar_time += sla.AROUND_THE_CLOCK.elapsed(issue.update_paused_at, now)
     issue.update_paused_at = None
 
 
@@ -438,6 +469,7 @@ def _start_update_cycle(issue: Issue, *, now: datetime, promised_update_at: date
 
 def _reset_update_cycle_flags(issue: Issue) -> None:
     issue.update_paused_for = sla.ZERO
+    issue.update_paused_calendar_time = sla.ZERO
     issue.update_warned_at = issue.update_breached_at = None
     issue.auto_emails_sent = 0
     issue.last_auto_email_at = None

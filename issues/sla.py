@@ -4,6 +4,10 @@ The acknowledge clock runs from creation (or reopen) until the first acknowledge
 ("keep you in the loop") runs while an acknowledged issue is open; each human public update starts a new
 cycle. Durations are counted on a ``Calendar``: around the clock, or working time only (see
 ``issues.calendars``). Callers store the instants this module returns in the issue's clock columns.
+
+Whatever the calendar, no due time lies beyond a calendar ceiling: working-time windows are what teams
+plan with, but the promise to the customer is in calendar days, and a run of holidays must not stretch
+it (Chuseok and a weekend close a Korean office for nine days).
 """
 
 from __future__ import annotations
@@ -14,6 +18,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 ZERO = timedelta(0)
+
+# The guarantee, in calendar time: a customer hears from us within a day of raising something, and is
+# never left more than a week without news. Business-time windows apply only when they are earlier.
+# One calendar day to acknowledge means a blue issue opened on Friday 17:00 before a long weekend is
+# acknowledged by Saturday 17:00, holiday or not: otherwise it breaches then, though staff notices of
+# non-red issues still wait for the team's working hours (issues.scan). An emailed issue's receipt tells
+# the customer we have it at once, but is automatic: only an acknowledgement stops the clock.
+ACKNOWLEDGE_CEILING = timedelta(days=1)
+# Counted in the running clock's calendar time: time spent waiting on the customer does not count.
+UPDATE_CEILING = timedelta(days=7)
 
 
 class Calendar(Protocol):
@@ -57,7 +71,11 @@ class Facts:
     update_started_at: datetime | None = None
     promised_update_at: datetime | None = None
     paused_at: datetime | None = None
+    # Time spent paused in this cycle, counted on the clock's calendar (working time on a business one) ...
     paused_for: timedelta = ZERO
+    # ... and the same pauses in calendar time, for the ceiling. None: the same as paused_for, which is
+    # exact around the clock.
+    paused_calendar_time: timedelta | None = None
     auto_emails_sent: int = 0
     last_auto_email_at: datetime | None = None
 
@@ -115,11 +133,11 @@ def acknowledge_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
     if not facts.is_open or facts.acknowledged_at is not None:
         return STOPPED
     start = facts.ack_started_at
-    return Clock(
-        started_at=start,
-        due_at=calendar.add(start, rules.acknowledge_within),
-        at_risk_at=calendar.add(start, rules.acknowledge_within * rules.warn_at),
+    due, at_risk = within_ceiling(
+        (calendar.add(start, rules.acknowledge_within), calendar.add(start, rules.acknowledge_within * rules.warn_at)),
+        start=start, ceiling=ACKNOWLEDGE_CEILING, warn_at=rules.warn_at,
     )
+    return Clock(started_at=start, due_at=due, at_risk_at=at_risk)
 
 
 def update_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
@@ -137,11 +155,27 @@ def update_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
         if promised_due < due:
             due = promised_due.astimezone(UTC)
             window = min(window, calendar.elapsed(start, promised))
-    return Clock(
-        started_at=start,
-        due_at=due,
-        at_risk_at=min(calendar.add(start, window * rules.warn_at + facts.paused_for), due),
+    due, at_risk = within_ceiling(
+        (due, min(calendar.add(start, window * rules.warn_at + facts.paused_for), due)),
+        start=start.astimezone(UTC) + paused_calendar_time(facts), ceiling=UPDATE_CEILING, warn_at=rules.warn_at,
     )
+    return Clock(started_at=start, due_at=due, at_risk_at=at_risk)
+
+
+def within_ceiling(window: tuple[datetime, datetime], *, start: datetime, ceiling: timedelta,
+                   warn_at: float) -> tuple[datetime, datetime]:
+    """(due, at risk) of a window, brought forward to the calendar ceiling counted from `start` when
+    the window ends later: the owner is warned at the same share of whichever is shorter."""
+    due, at_risk = window
+    start = start.astimezone(UTC)  # calendar days are real time: a DST change neither adds nor removes any
+    capped_due = start + ceiling
+    if capped_due >= due:
+        return due, at_risk
+    return capped_due, min(at_risk, start + ceiling * warn_at)
+
+
+def paused_calendar_time(facts: Facts) -> timedelta:
+    return facts.paused_for if facts.paused_calendar_time is None else facts.paused_calendar_time
 
 
 def auto_email_due(update: Clock, sent: int, last_sent_at: datetime | None, rules: Rules,
@@ -156,9 +190,14 @@ def auto_email_due(update: Clock, sent: int, last_sent_at: datetime | None, rule
     slot = sent
     if last_sent_at is not None and last_sent_at >= update.due_at:
         slot = max(slot, calendar.elapsed(update.due_at, last_sent_at) // rules.update_every + 1)
-    return calendar.add(update.due_at, rules.update_every * slot)
+    due = calendar.add(update.due_at, rules.update_every * slot)
+    if last_sent_at is not None and slot > 0:
+        # An automatic email is news too: the next one never comes more than a week after the last.
+        due = min(due, last_sent_at.astimezone(UTC) + UPDATE_CEILING)
+    return due
 
 
 def promise_limit(*, now: datetime, rules: Rules, calendar: Calendar) -> datetime:
-    """The latest next-update date an owner may promise: never later than the policy would allow."""
-    return calendar.add(now, rules.update_every)
+    """The latest next-update date an owner may promise: never later than the policy would allow,
+    nor than the calendar ceiling."""
+    return min(calendar.add(now, rules.update_every), now.astimezone(UTC) + UPDATE_CEILING)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("issues/<id:pk>/status/", issue.change_status, name="issue_status"),
     path("issues/<id:pk>/resolve/", issue.resolve, name="issue_resolve"),
     path("issues/<id:pk>/reopen/", issue.reopen, name="issue_reopen"),
+    path("issues/<id:pk>/recipients/", issue.change_recipients, name="issue_recipients"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<slug:slug>/", customers.customer_detail, name="customer_detail"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),

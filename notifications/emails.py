@@ -11,9 +11,10 @@ timeline with who was told.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from django.db.models import QuerySet
+from django.db.models import F, FilteredRelation, Q
 
 from issues import sla
 from issues.clocks import clock_setup
@@ -45,13 +46,14 @@ def acknowledged(issue: Issue, *, now: datetime) -> int:
                              key=lambda i: f"ack:{i.pk}:{stamp(i.ack_started_at)}", context=_next_update))
 
 
-def public_update(event: IssueEvent) -> int:
+def public_update(event: IssueEvent, *, to: list[Contact] | None = None) -> int:
     """The update text, the status, the owner and the next promised date. Returns how many contacts were
-    written to."""
+    written to. ``to``: the issue's recipients, when the caller has looked them up already."""
     issue = event.issue
     return len(_to_customers([issue], EmailKind.PUBLIC_UPDATE, now=event.at, key=lambda i: f"update:{event.pk}",
                              context=lambda i: {"event": event.pk, "promised": i.promised_update_at is not None,
-                                                "next_update_at": iso(i.update_due_at) if i.is_open else None}))
+                                                "next_update_at": iso(i.update_due_at) if i.is_open else None},
+                             to=None if to is None else {issue.pk: to}))
 
 
 def resolved(issue: Issue, *, body: str) -> int:
@@ -191,26 +193,53 @@ def _tell_owner(event: IssueEvent, kind: str) -> None:
     _queue_and_note_all(emails, now=event.at)
 
 
-def update_recipients(*, include_muted: bool = False, **where) -> QuerySet:
-    """The contacts (among those `where` picks) a customer email reaches: those who receive updates;
-    everyone, for a resolution; never a contact whose mail bounced for good (undeliverable). The issue page asks the same to warn when nobody would hear."""
-    contacts = Contact.objects.filter(undeliverable_at=None, **where)
-    return contacts if include_muted else contacts.filter(receives_updates=True)
+def receives(contact: Contact, *, include_muted: bool = False) -> bool:
+    """Whether a recipient of an issue is written to: never once their mail bounced for good
+    (undeliverable); a contact who muted updates only hears of a resolution."""
+    return contact.undeliverable_at is None and (include_muted or contact.receives_updates)
 
 
-def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context,
-                  include_muted: bool = False) -> list[OutboundEmail]:
-    """Queue one email per reachable contact; returns the rows written (none: nobody heard)."""
-    by_customer = defaultdict(list)
-    contacts = update_recipients(customer__in={issue.customer_id for issue in issues}, include_muted=include_muted)
+def update_recipients(issues: Iterable[Issue], *, include_muted: bool = False) -> dict[int, list[Contact]]:
+    """The recipients of these issues who are written to (``receives``), per issue, in one query however
+    many issues: each issue's reporter, the contacts copied on it (``Issue.cc``) and the contacts who
+    follow all their company's issues."""
+    issues = list(issues)
+    ids = [issue.pk for issue in issues]
+    contacts = (
+        Contact.objects.filter(undeliverable_at=None)
+        # Only the copies on these issues join in: a contact copied on thousands of others stays one row.
+        .annotate(batch_copy=FilteredRelation("cc_issues", condition=Q(cc_issues__in=ids)))
+        .filter(Q(pk__in={issue.reporter_id for issue in issues} - {None}) | Q(batch_copy__isnull=False)
+                | Q(follows_all_issues=True, customer__in={issue.customer_id for issue in issues}))
+        .annotate(copied_on=F("batch_copy__id"))
+    )
+    if not include_muted:
+        contacts = contacts.filter(receives_updates=True)
+    by_pk, copied, followers = {}, defaultdict(dict), defaultdict(dict)
     for contact in contacts.order_by("pk"):
-        by_customer[contact.customer_id].append(contact)
+        by_pk[contact.pk] = contact
+        if contact.copied_on is not None:
+            copied[contact.copied_on][contact.pk] = contact
+        if contact.follows_all_issues:
+            followers[contact.customer_id][contact.pk] = contact
+    found = {}
+    for issue in issues:
+        each = {issue.reporter_id: by_pk[issue.reporter_id]} if issue.reporter_id in by_pk else {}
+        each |= copied[issue.pk] | followers[issue.customer_id]
+        found[issue.pk] = sorted(each.values(), key=lambda contact: contact.pk)
+    return found
+
+
+def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context, include_muted: bool = False,
+                  to: dict[int, list[Contact]] | None = None) -> list[OutboundEmail]:
+    """Queue one email per recipient of each issue; returns the rows written (none: nobody heard)."""
+    to = update_recipients(issues, include_muted=include_muted) if to is None else to
     emails = [
         Email(recipient=contact.email, recipient_name=contact.name, language=contact.language, kind=kind,
               dedupe_key=f"{key(issue)}:{contact.pk}", issue_id=issue.pk, contact_id=contact.pk,
               context=context(issue))
         for issue in issues
-        for contact in by_customer[issue.customer_id]
+        for contact in to.get(issue.pk, [])
     ]
     return _queue_and_note_all(emails, now=now)
 
@@ -291,8 +320,8 @@ def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime)
     for issue in issues:
         for person in found[issue.pk].responsible() + found[issue.pk].lead_part():
             people.setdefault(person.user.pk, person.user)
-    reachable_left = update_recipients(customer=contact.customer_id, include_muted=True).filter(
-        undeliverable_at=None).exclude(pk=contact.pk).exists()
+    reachable_left = Contact.objects.filter(customer=contact.customer_id, undeliverable_at=None).exclude(
+        pk=contact.pk).exists()
     context = {"contact_name": contact.name, "contact_email": contact.email, "customer_name": contact.customer.name,
                "reason": contact.undeliverable_reason, "none_left": not reachable_left,
                "issues": [{"id": issue.pk, "reference": issue.reference, "title": issue.title} for issue in issues]}

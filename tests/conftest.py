@@ -132,4 +132,6 @@ def customer(team, manager):
 
 @pytest.fixture
 def contact(customer):
-    return ContactFactory(customer=customer, name="Grace Hopper", email="grace@acme.example.com", language="en")
+    """Acme's main contact: she follows all of Acme's issues, so she hears about those she did not report."""
+    return ContactFactory(customer=customer, name="Grace Hopper", email="grace@acme.example.com", language="en",
+                          follows_all_issues=True)

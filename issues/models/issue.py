@@ -61,6 +61,8 @@ class Issue(models.Model):
     reporter = models.ForeignKey(
         Contact, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
     )
+    # Besides the reporter and the contacts who follow all their company's issues, who hears about this one.
+    cc = models.ManyToManyField(Contact, verbose_name=_("copied contacts"), blank=True, related_name="cc_issues")
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.BLUE)
@@ -90,6 +92,8 @@ class Issue(models.Model):
     promised_update_at = models.DateTimeField(_("next update promised"), null=True, blank=True)
     update_paused_at = models.DateTimeField(null=True, blank=True)
     update_paused_for = models.DurationField(default=timedelta(0))
+    # The same pauses in calendar time: the 7-day ceiling does not count time waiting on the customer.
+    update_paused_calendar_time = models.DurationField(default=timedelta(0), db_default=timedelta(0))
     update_due_at = models.DateTimeField(_("update due"), null=True, blank=True)
     update_at_risk_at = models.DateTimeField(null=True, blank=True)
     update_warned_at = models.DateTimeField(null=True, blank=True)
@@ -150,6 +154,7 @@ class Issue(models.Model):
             promised_update_at=self.promised_update_at,
             paused_at=self.update_paused_at,
             paused_for=self.update_paused_for,
+            paused_calendar_time=self.update_paused_calendar_time,
             auto_emails_sent=self.auto_emails_sent,
             last_auto_email_at=self.last_auto_email_at,
         )

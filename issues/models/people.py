@@ -125,6 +125,14 @@ class Contact(models.Model):
         default=True,
         help_text=_("Off: the contact only hears when an issue is resolved."),
     )
+    # Off: the contact hears about the issues they reported or are copied on (Issue.cc); on: about every
+    # issue of their company (contacts that existed before recipients were per issue kept getting them all).
+    follows_all_issues = models.BooleanField(
+        _("follows all issues"),
+        default=False,
+        help_text=_("On: receives the emails of every issue of their company, not only of those they "
+                    "reported or are copied on."),
+    )
     # Set when their mail bounced for good: nothing more is sent to them until someone corrects the address.
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     undeliverable_reason = models.CharField(_("why undeliverable"), max_length=500, blank=True)

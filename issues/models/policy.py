@@ -16,8 +16,9 @@ from issues.models.choices import Severity
 class SlaPolicy(models.Model):
     """What one severity promises. Business-time windows count working time on the issue's calendar."""
 
-    ACK_CEILING = timedelta(days=1)
-    UPDATE_CEILING = timedelta(days=7)
+    # The calendar ceilings of the clock module: an around-the-clock window may not promise less.
+    ACK_CEILING = sla.ACKNOWLEDGE_CEILING
+    UPDATE_CEILING = sla.UPDATE_CEILING
 
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, unique=True)
     acknowledge_within = models.DurationField(_("acknowledge within"))

@@ -9,7 +9,7 @@ from django import template
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from issues.models import EventKind, Issue, Severity, Status
 from issues.sla import Clock, ClockState
@@ -113,8 +113,13 @@ def _clock_name(value: str) -> str:
 
 
 def _due(event) -> str:
-    due = parse_datetime((event.data or {}).get("due_at") or "")
-    return formats.date_format(timezone.localtime(due), "Y-m-d H:i") if due else ""
+    return _local(event, "due_at")
+
+
+def _local(event, key: str) -> str:
+    """A moment stored on the event, in the reader's time zone ("" when absent)."""
+    moment = parse_datetime((event.data or {}).get(key) or "")
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i") if moment else ""
 
 
 @register.simple_tag
@@ -125,7 +130,7 @@ def event_summary(event) -> str:
     data = event.data or {}
     values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event),
               "name": data.get("name") or data.get("sender") or "", "sender": data.get("sender", ""),
-              "subject": data.get("subject", "")}
+              "subject": data.get("subject", ""), "queued_for": _local(event, "queued_for")}
     if kind == EventKind.CREATED and data.get("via") == "email":
         return _("%(name)s opened the issue by email") % values
     if kind == EventKind.SEVERITY_CHANGED:
@@ -135,6 +140,8 @@ def event_summary(event) -> str:
     if kind in {EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}:
         values.update(what=EmailKind(new).label if new in EmailKind.values else new,
                       to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
+    if values["queued_for"] and kind in QUEUED_LINES:
+        return str(QUEUED_LINES[kind]) % values
     lines = {
         EventKind.CREATED: _("%(actor)s opened the issue"),
         EventKind.ACKNOWLEDGED: _("%(actor)s acknowledged the issue"),
@@ -165,6 +172,14 @@ def event_summary(event) -> str:
     }
     line = lines.get(kind)
     return line % values if line else str(EventKind(kind).label if kind in EventKind.values else kind)
+
+
+# The scan held these staff emails for the team's working hours (issues.scan): say when they go.
+QUEUED_LINES = {
+    EventKind.CLOCK_WARNED: gettext_lazy("%(clock)s at risk: reminder queued for %(queued_for)s"),
+    EventKind.CLOCK_BREACHED: gettext_lazy("%(clock)s ran out: notice to the owner and the team lead queued "
+                                           "for %(queued_for)s"),
+}
 
 
 CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE, EventKind.CUSTOMER_MESSAGE,

@@ -23,14 +23,15 @@ from issues.forms import (
     BuiltOnState,
     NoteForm,
     PublicUpdateForm,
+    RecipientsForm,
     ResolveForm,
     SeverityForm,
     StatusForm,
     add_service_error,
+    offer_contacts,
 )
-from issues.models import Issue
+from issues.models import Issue, IssueEvent
 from issues.views.common import is_htmx, issue_action, only_get
-from notifications import emails
 
 
 def compose_draft(issue: Issue) -> str:
@@ -39,7 +40,8 @@ def compose_draft(issue: Issue) -> str:
         return _("Here is an update on “%(title)s”: ") % {"title": issue.title}
 
 
-def page_forms(issue: Issue, *, compose: bool = False, **bound: forms.Form) -> dict[str, forms.Form]:
+def page_forms(issue: Issue, *, contacts: selectors.IssueContacts, compose: bool = False,
+               **bound: forms.Form) -> dict[str, forms.Form]:
     update_form = PublicUpdateForm(initial={"body": compose_draft(issue)} if compose else None)
     if compose:
         update_form.fields["body"].widget.attrs.update(autofocus=True, **{"data-compose": "true"})
@@ -51,18 +53,23 @@ def page_forms(issue: Issue, *, compose: bool = False, **bound: forms.Form) -> d
         "severity_form": SeverityForm(issue=issue, initial={"severity": issue.severity}),
         "status_form": StatusForm(issue=issue),
         "resolve_form": ResolveForm(),
+        "recipients_form": RecipientsForm(issue=issue, contacts=contacts.contacts),
     } | bound
 
 
 def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compose: bool = False,
                  **bound: forms.Form) -> HttpResponse:
+    contacts = selectors.issue_contacts(issue)
+    if "recipients_form" in bound:
+        offer_contacts([bound["recipients_form"].fields["cc"]], contacts.contacts, show_customer=False)
     context = {
         "issue": issue,
         "clocks": issue.stored_clocks(),
         "events": selectors.timeline(issue),
         "now": timezone.now(),
-        "nobody_hears": reaches_nobody(issue),
-        **page_forms(issue, compose=compose, **bound),
+        "recipients": contacts.recipients,
+        "to": contacts.to,
+        **page_forms(issue, contacts=contacts, compose=compose, **bound),
     }
     template = "issues/_issue.html" if is_htmx(request) else "issues/detail.html"
     return render(request, template, context, status=status)
@@ -77,15 +84,17 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
-           call: Callable[[dict], object], done: str) -> HttpResponse:
-    """Validate, call the service, and answer: the fresh page, or the form with its errors (400)."""
+           call: Callable[[dict], object], done: str | Callable[[object], tuple[int, str]]) -> HttpResponse:
+    """Validate, call the service, and answer: the fresh page, or the form with its errors (400).
+    ``done``: what to tell the person, or how to tell it (level, text) from what the service returned."""
     if form.is_valid():
         try:
-            call(form.cleaned_data)
+            result = call(form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            messages.success(request, done)
+            level, text = done(result) if callable(done) else (messages.SUCCESS, done)
+            messages.add_message(request, level, text)
             if not is_htmx(request):
                 return redirect(issue)
             return render_issue(request, selectors.issue_page(request.user, issue.pk))
@@ -96,26 +105,31 @@ def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
     return render_issue(request, fresh, status=400, **{name: form})
 
 
-def reaches_nobody(issue: Issue) -> bool:
-    """No contact of the customer receives updates: a public update would be on the timeline only.
-    The issue page's lookup has the answer already (``selectors.issue_page``); an action asks."""
-    hears = getattr(issue, "customer_hears", None)
-    if hears is None:
-        hears = emails.update_recipients(customer=issue.customer_id).exists()
-    return not hears
+def update_sent(event: IssueEvent) -> tuple[int, str]:
+    """An update none of the issue's recipients received is not news (``services.post_update``): say so."""
+    if event.data.get("received_by") == 0:
+        return messages.WARNING, (_("Nobody received this update by email: it is on the timeline only and the "
+                                    "update clock keeps running. Call %(customer)s.")
+                                  % {"customer": event.issue.customer.name})
+    return messages.SUCCESS, _("Your update is on the timeline and on its way to the customer.")
 
 
 @issue_action
 def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
-    done = _("Your update is on the timeline and on its way to the customer.")
-    if reaches_nobody(issue):
-        done = (_("Nobody at %(customer)s receives updates: this update is on the timeline only.")
-                % {"customer": issue.customer.name})
     return submit(
         request, issue, PublicUpdateForm(request.POST), "update_form",
         lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
                                           promised_update_at=data["promised_update_at"], token=data["token"]),
-        done,
+        update_sent,
+    )
+
+
+@issue_action
+def change_recipients(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, RecipientsForm(request.POST, issue=issue), "recipients_form",
+        lambda data: services.change_recipients(issue=issue, cc=data["cc"], by=request.user),
+        _("Recipients changed: they receive the issue's emails from now on."),
     )
 
 

@@ -32,7 +32,7 @@ def issue_new(request: HttpRequest) -> HttpResponse:
         try:
             issue = services.open_issue(
                 customer=data["customer"], reporter=data["reporter"], title=data["title"],
-                description=data["description"], severity=data["severity"],
+                description=data["description"], severity=data["severity"], cc=data["cc"],
                 owner=data["owner"] or default_owner(data["customer"]), by=request.user, token=data["token"],
             )
         except ValidationError as error:

@@ -56,8 +56,10 @@ def people(transactional_db):
     acme = CustomerFactory(name="Acme Logistics", code="ACME", slug="acme", team=team, account_manager=manager)
     hanbit = CustomerFactory(name="Hanbit Bank", code="HANBIT", slug="hanbit", team=team, account_manager=manager,
                              language="ko")
-    ContactFactory(customer=acme, name="Grace Hopper", email="grace@acme.example.com")
-    ContactFactory(customer=hanbit, name="박서연", email="seoyeon@hanbit.example.kr", language="ko")
+    # Both hear about every issue of their company.
+    ContactFactory(customer=acme, name="Grace Hopper", email="grace@acme.example.com", follows_all_issues=True)
+    ContactFactory(customer=hanbit, name="박서연", email="seoyeon@hanbit.example.kr", language="ko",
+                   follows_all_issues=True)
     return {"manager": manager, "colleague": colleague, "acme": acme, "hanbit": hanbit}
 
 

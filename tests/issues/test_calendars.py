@@ -85,12 +85,13 @@ def test_a_new_york_team_keeps_its_nine_to_five_across_the_spring_change():
 
 def test_the_clocks_use_the_business_calendar_through_the_same_interface():
     rules = sla.Rules(acknowledge_within=9 * HOUR, update_every=45 * HOUR)
-    facts = sla.Facts(is_open=True, ack_started_at=seoul(2026, 11, 6, 15))
+    # Thursday 20:00: one working day is Friday 09:00-18:00, within the one-calendar-day ceiling.
+    facts = sla.Facts(is_open=True, ack_started_at=seoul(2026, 11, 5, 20))
 
     clocks = sla.compute(facts, rules, office())
 
-    assert clocks.acknowledge.due_at == seoul(2026, 11, 9, 15)
-    assert clocks.acknowledge.at_risk_at == office().add(seoul(2026, 11, 6, 15), 9 * HOUR * 0.75)
+    assert clocks.acknowledge.due_at == seoul(2026, 11, 6, 18)
+    assert clocks.acknowledge.at_risk_at == office().add(seoul(2026, 11, 5, 20), 9 * HOUR * 0.75)
 
 
 @pytest.mark.django_db

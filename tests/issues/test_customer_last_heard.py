@@ -18,7 +18,10 @@ from tests.factories import ContactFactory, CustomerFactory, make_issue
 SEOUL = ZoneInfo("Asia/Seoul")
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=SEOUL)
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-NOBODY = "Nobody at Acme Logistics receives updates: this update is on the timeline only."
+NOBODY = ("Nobody will receive this update by email: it will be on the timeline only and the update clock keeps "
+          "running. Call Acme Logistics.")
+NOBODY_RECEIVED = ("Nobody received this update by email: it is on the timeline only and the update clock keeps "
+                   "running. Call Acme Logistics.")
 
 pytestmark = pytest.mark.django_db
 
@@ -29,9 +32,9 @@ def last_heard(issue: Issue) -> datetime | None:
 
 @pytest.fixture
 def muted(customer):
-    """The customer's only contact, who turned status updates off."""
+    """The customer's only contact, who follows all its issues but turned status updates off."""
     return ContactFactory(customer=customer, name="Joan Clarke", email="joan@acme.example.com",
-                          receives_updates=False)
+                          receives_updates=False, follows_all_issues=True)
 
 
 def every_way_of_reaching_the_customer(issue: Issue, manager) -> list[datetime | None]:
@@ -52,7 +55,7 @@ def test_a_customer_without_contacts_never_heard_from_us_until_someone_can_hear(
     assert every_way_of_reaching_the_customer(issue, manager) == [None, None, None]
     assert not OutboundEmail.objects.exists()
 
-    ContactFactory(customer=customer)
+    ContactFactory(customer=customer, follows_all_issues=True)
     services.reopen(issue=issue, by=manager, now=MONDAY + DAY)
     services.acknowledge(issue=issue, by=manager, now=MONDAY + DAY + HOUR)
     assert last_heard(issue) == MONDAY + DAY + HOUR
@@ -77,7 +80,7 @@ def test_an_automatic_status_email_is_news_only_where_a_contact_receives_it(cust
     unheard = make_issue(customer=customer, at=MONDAY, severity="red", owner=manager)
     services.acknowledge(issue=unheard, by=manager, now=MONDAY + HOUR)
     heard = make_issue(customer=CustomerFactory(team=customer.team), at=MONDAY, severity="red", owner=manager)
-    ContactFactory(customer=heard.customer)
+    ContactFactory(customer=heard.customer, follows_all_issues=True)
     services.acknowledge(issue=heard, by=manager, now=MONDAY + HOUR)
 
     assert scan_sla(now=MONDAY + 2 * DAY).auto_emails == 2
@@ -106,12 +109,11 @@ def test_the_page_warns_above_the_update_form_and_after_sending_when_nobody_rece
     response = hana.post(reverse("issue_update", kwargs={"pk": issue.pk}),
                          {"update-body": "We found the cause."}, follow=True)
 
-    assert [str(message) for message in response.context["messages"]] == [NOBODY]
+    assert [str(message) for message in response.context["messages"]] == [NOBODY_RECEIVED]
     assert last_heard(issue) is None
 
-    ContactFactory(customer=customer)  # someone to write to: no warning any more
-    assert "receives updates: this update is on the timeline only" not in hana.get(
-        issue.get_absolute_url()).content.decode()
+    ContactFactory(customer=customer, follows_all_issues=True)  # someone to write to: no warning any more
+    assert "Nobody will receive this update" not in hana.get(issue.get_absolute_url()).content.decode()
     response = hana.post(reverse("issue_update", kwargs={"pk": issue.pk}), {"update-body": "Fixed."}, follow=True)
     assert [str(message) for message in response.context["messages"]] == [
         "Your update is on the timeline and on its way to the customer."]

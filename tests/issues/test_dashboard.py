@@ -48,8 +48,8 @@ def hanbit(team, manager):
 @pytest.fixture
 def morning(team, customer, contact, hanbit, manager, colleague, lead, outsider):
     """Seven issues built the real way, oldest first, with two scans on the way. Both customers have a
-    contact, so every acknowledgement and update is news to them."""
-    ContactFactory(customer=hanbit)
+    contact who follows all its issues, so every acknowledgement and update is news to them."""
+    ContactFactory(customer=hanbit, follows_all_issues=True)
     paused = make_issue(customer=customer, at=NOW - 11 * DAY, severity="green", owner=colleague, title="Paused")
     services.acknowledge(issue=paused, by=colleague, now=NOW - 10 * DAY - HOUR)
     services.change_status(issue=paused, status=Status.WAITING_ON_CUSTOMER, by=colleague, now=NOW - 9 * DAY)
@@ -127,7 +127,10 @@ def jisoo(client, lead):
 
 @pytest.fixture
 def live_morning(team, customer, hanbit, manager, colleague, lead):
-    """The same kinds of issue, relative to the real clock, for the page and the inbox to agree on."""
+    """The same kinds of issue, relative to the real clock, for the page and the inbox to agree on. Each
+    customer has a contact who follows all its issues: updates are news."""
+    ContactFactory(customer=customer, follows_all_issues=True)
+    ContactFactory(customer=hanbit, follows_all_issues=True)
     make_issue(customer=customer, at=ago(hours=2), severity="red", owner=manager, title="Fire")
     make_issue(customer=customer, at=ago(hours=30), severity="blue", title="Nobody's")
     make_issue(customer=hanbit, at=ago(hours=1), severity="orange", owner=colleague, title="Soon")

@@ -37,8 +37,9 @@ def day(n: int, hour: int, minute: int = 0) -> datetime:
 
 
 @pytest.fixture
-def history(team, customer, manager):
-    """Seven issues over the last 40 days, built in time order through the services and the scan."""
+def history(team, customer, contact, manager):
+    """Seven issues over the last 40 days, built in time order through the services and the scan (Grace
+    follows them all: every update is news)."""
     old = make_issue(customer=customer, at=day(40, 9), severity="blue", owner=manager)
     services.acknowledge(issue=old, by=manager, now=day(39, 8))  # met, 23 h
     services.resolve(issue=old, by=manager, now=day(38, 9))  # update cycle met: only in the 90 days

@@ -122,19 +122,21 @@ def test_a_scan_that_comes_late_sends_the_breach_notice_and_skips_the_stale_remi
     assert not sent(EmailKind.AT_RISK)
 
 
-def test_staff_emails_outside_working_hours_wait_for_monday_but_a_red_breach_goes_out_at_once(
+def test_staff_emails_outside_working_hours_never_wait_past_the_due_time_or_the_weekend_and_red_never_waits(
         office_hours, customer, manager, lead):
     friday_evening = datetime(2026, 11, 6, 17, 0, tzinfo=SEOUL)
     orange = make_issue(customer=customer, at=friday_evening, severity="orange", owner=manager)
     red = make_issue(customer=customer, at=friday_evening + 3 * HOUR, severity="red", owner=manager)
-    monday_nine = datetime(2026, 11, 9, 9, 0, tzinfo=SEOUL)
 
     scan_sla(now=friday_evening + 3 * HOUR + MINUTE)  # orange at risk (20:00)
     scan_sla(now=friday_evening + 4 * HOUR + MINUTE)  # orange and red overdue (21:00)
 
+    # Monday 09:00 comes after the orange clock is due: the reminder goes at once, and the breach
+    # notice waits for a morning, never the whole weekend (tests/issues/test_reminder_timing.py).
     (reminder,) = sent(EmailKind.AT_RISK)
-    assert reminder.issue == orange and reminder.next_attempt_at == monday_nine
-    assert {row.next_attempt_at for row in sent(EmailKind.BREACH) if row.issue == orange} == {monday_nine}
+    assert reminder.issue == orange and reminder.next_attempt_at == friday_evening + 3 * HOUR + MINUTE
+    assert {row.next_attempt_at for row in sent(EmailKind.BREACH) if row.issue == orange} == {
+        friday_evening + 16 * HOUR + MINUTE}
     assert {row.next_attempt_at for row in sent(EmailKind.BREACH) if row.issue == red} == {
         friday_evening + 4 * HOUR + MINUTE}
 
@@ -215,7 +217,7 @@ def test_waiting_on_the_customer_pauses_the_update_clock_and_resumes_with_the_ti
     assert scan_sla(now=due + MINUTE).breaches == 1
 
 
-def test_a_promised_update_date_is_the_due_time(customer, manager):
+def test_a_promised_update_date_is_the_due_time(customer, contact, manager):
     issue = make_issue(customer=customer, at=MONDAY, severity="orange", owner=manager)
     promise = MONDAY + DAY
     services.post_update(issue=issue, body="We will know more tomorrow.", public=True, by=manager,

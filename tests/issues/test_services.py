@@ -298,7 +298,7 @@ def test_impossible_moves_from_an_open_issue_are_refused(customer, manager, stat
 # --- post_update ----------------------------------------------------------------------------------
 
 
-def test_a_public_update_restarts_the_update_clock_and_keeps_the_promise(customer, manager):
+def test_a_public_update_restarts_the_update_clock_and_keeps_the_promise(customer, contact, manager):
     issue = make_issue(customer=customer, at=T0, severity="orange")
     services.acknowledge(issue=issue, by=manager, now=T0 + HOUR)
     promise = T0 + DAY
@@ -314,7 +314,7 @@ def test_a_public_update_restarts_the_update_clock_and_keeps_the_promise(custome
     assert issue.update_due_at == promise
 
 
-def test_the_first_public_update_acknowledges_a_new_issue(customer, manager):
+def test_the_first_public_update_acknowledges_a_new_issue(customer, contact, manager):
     issue = make_issue(customer=customer, at=T0)
 
     services.post_update(issue=issue, body="Looking at it now.", public=True, by=manager, now=T0 + HOUR)
@@ -338,7 +338,7 @@ def test_an_internal_note_is_never_public_and_leaves_the_clocks_alone(customer, 
     assert issue.last_public_update_at is None
 
 
-def test_a_public_update_clears_the_open_update_breach(customer, manager):
+def test_a_public_update_clears_the_open_update_breach(customer, contact, manager):
     issue = make_issue(customer=customer, at=T0, severity="red")
     services.acknowledge(issue=issue, by=manager, now=T0)
     Breach.objects.create(issue=issue, clock=Clock.UPDATE, severity="red", cycle_started_at=T0,

@@ -171,6 +171,38 @@ def test_the_latest_promise_is_one_update_window_away():
     assert sla.promise_limit(now=T0, rules=DEFAULT_RULES["orange"], calendar=AROUND_THE_CLOCK) == T0 + 2 * DAY
 
 
+def test_no_promise_may_lie_beyond_a_week_even_when_the_window_is_longer():
+    rules = Rules(acknowledge_within=DAY, update_every=10 * DAY)
+
+    assert sla.promise_limit(now=T0, rules=rules, calendar=AROUND_THE_CLOCK) == T0 + sla.UPDATE_CEILING
+
+
+def test_a_window_longer_than_a_week_is_cut_to_the_ceiling_and_warns_at_the_same_share():
+    rules = Rules(acknowledge_within=3 * DAY, update_every=10 * DAY, warn_at=0.5)
+    clocks = sla.compute(acknowledged(T0), rules)
+
+    assert sla.compute(opened(), rules).acknowledge.due_at == T0 + DAY
+    assert sla.compute(opened(), rules).acknowledge.at_risk_at == T0 + 12 * HOUR
+    assert clocks.update.due_at == T0 + 7 * DAY
+    assert clocks.update.at_risk_at == T0 + 3 * DAY + 12 * HOUR
+
+
+def test_time_waiting_on_the_customer_moves_the_ceiling_in_calendar_time():
+    # Working-time windows count 2 working hours of the pause; the customer kept us waiting 3 calendar days.
+    rules = Rules(acknowledge_within=DAY, update_every=30 * DAY)
+    facts = acknowledged(T0, paused_for=2 * HOUR, paused_calendar_time=3 * DAY)
+
+    assert sla.compute(facts, rules).update.due_at == T0 + 3 * DAY + 7 * DAY
+
+
+def test_automatic_emails_never_come_more_than_a_week_apart():
+    rules = Rules(acknowledge_within=DAY, update_every=10 * DAY)
+    sent_at = T0 + 7 * DAY + 5 * timedelta(minutes=1)
+    facts = acknowledged(T0, auto_emails_sent=1, last_auto_email_at=sent_at)
+
+    assert sla.compute(facts, rules).auto_email_due_at == sent_at + 7 * DAY
+
+
 # --- properties ---------------------------------------------------------------------------------
 
 instants = st.datetimes(
@@ -223,10 +255,10 @@ def test_pausing_and_resuming_keeps_the_remaining_time(start, rule, worked, paus
 
 
 @given(start=instants, rule=rules)
-def test_the_acknowledge_clock_runs_exactly_its_window_in_real_time(start, rule):
+def test_the_acknowledge_clock_runs_its_window_in_real_time_up_to_the_one_day_ceiling(start, rule):
     clock = sla.compute(Facts(is_open=True, ack_started_at=start), rule).acknowledge
 
-    assert clock.due_at - start == rule.acknowledge_within
+    assert clock.due_at - start == min(rule.acknowledge_within, sla.ACKNOWLEDGE_CEILING)
     assert start < clock.at_risk_at <= clock.due_at
 
 

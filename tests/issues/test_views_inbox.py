@@ -75,7 +75,7 @@ def test_every_row_shows_severity_reference_customer_owner_status_and_a_readable
     assert "ack due in" in html
 
 
-def test_a_waiting_issue_shows_its_paused_clock_and_a_promise_shows_its_day(hana, customer, manager):
+def test_a_waiting_issue_shows_its_paused_clock_and_a_promise_shows_its_day(hana, customer, contact, manager):
     waiting = make_issue(customer=customer, at=ago(hours=2), title="Waiting")
     services.change_status(issue=waiting, status="waiting_on_customer", by=manager)
     promised = make_issue(customer=customer, at=ago(hours=2), title="Promised")

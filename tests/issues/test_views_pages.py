@@ -98,6 +98,7 @@ def test_the_customer_list_counts_open_issues_and_days_since_they_last_heard_fro
 
 def test_the_customer_page_shows_open_issues_contacts_and_silence(hana, customer, contact, manager):
     open_issue = make_issue(customer=customer, at=ago(hours=2), title="Still open")
+    services.acknowledge(issue=open_issue, by=manager)  # Grace follows it: she heard today
     done = make_issue(customer=customer, at=ago(hours=3), title="All done")
     services.resolve(issue=done, by=manager)
 

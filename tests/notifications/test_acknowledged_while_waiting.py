@@ -24,8 +24,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def contacts(customer):
-    return [ContactFactory(customer=customer, name="Grace Hopper", email="grace@acme.example.com", language="en"),
-            ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko")]
+    """Both follow all of Acme's issues."""
+    return [ContactFactory(customer=customer, name="Grace Hopper", email="grace@acme.example.com", language="en",
+                           follows_all_issues=True),
+            ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko",
+                           follows_all_issues=True)]
 
 
 def acknowledged_by_waiting(customer, manager, severity: str) -> tuple[OutboundEmail, OutboundEmail]:

@@ -34,7 +34,8 @@ def queue(count: int, *, at: datetime = T0, prefix: str = "mail") -> list[Outbou
 @pytest.mark.django_db
 def test_an_acknowledgement_arrives_with_both_parts_threading_and_the_contacts_language(
         smtp_server, customer, contact, manager):
-    ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko")
+    ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko",
+                   follows_all_issues=True)
     issue = make_issue(customer=customer, at=T0)
     services.acknowledge(issue=issue, by=manager, now=T0 + HOUR)
 

@@ -75,7 +75,7 @@ def test_cancel_and_retry_re_check_the_lease_in_the_update_itself():
 
 def test_a_deleted_contacts_queued_email_is_cancelled_and_never_sent_as_a_staff_email(
         smtp_server, customer, contact, manager):
-    ada = ContactFactory(customer=customer, name="Ada Lovelace", email="ada@acme.example.com")
+    ada = ContactFactory(customer=customer, name="Ada Lovelace", email="ada@acme.example.com", follows_all_issues=True)
     issue = make_issue(customer=customer, at=T0)
     services.acknowledge(issue=issue, by=manager, now=T0 + HOUR)
     grace_address = contact.email

@@ -27,13 +27,14 @@ def outbox(**filters) -> list[OutboundEmail]:
 
 @pytest.fixture
 def korean_contact(customer):
-    return ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko")
+    return ContactFactory(customer=customer, name="박서연", email="seoyeon@acme.example.com", language="ko",
+                          follows_all_issues=True)
 
 
 @pytest.fixture
 def muted_contact(customer):
     return ContactFactory(customer=customer, name="Joan Clarke", email="joan@acme.example.com",
-                          receives_updates=False)
+                          receives_updates=False, follows_all_issues=True)
 
 
 def test_acknowledging_tells_each_contact_who_owns_it_and_when_the_next_update_comes(
