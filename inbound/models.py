@@ -7,6 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from issues.models import Issue, Team
+
 
 class Source(models.TextChoices):
     PIPE = "pipe", _("mail server pipe")
@@ -52,8 +54,6 @@ class InboundMessageQuerySet(models.QuerySet):
     def visible_to(self, user) -> InboundMessageQuerySet:
         """What this person may see: their teams' messages and those on issues they may open; admins
         (superusers) see all, including those no team could be worked out for."""
-        from issues.models import Issue, Team
-
         if not user.is_authenticated or not user.is_active:
             return self.none()
         if user.is_superuser:

@@ -100,7 +100,7 @@ def _customer_message(message: InboundMessage, issue: Issue, contact: Contact, p
 
 
 def _new_or_unmatched(message: InboundMessage, parsed: Parsed, files: list[dict], *, now: datetime) -> None:
-    contacts = list(Contact.objects.filter(email__iexact=parsed.sender, undeliverable_at=None)
+    contacts = list(Contact.objects.reachable().filter(email__iexact=parsed.sender)
                     .select_related("customer__team")[:2]) if parsed.sender else []
     if len(contacts) != 1:
         message.team = _team_for(parsed)

@@ -96,7 +96,7 @@ def mark_undeliverable(*, contacts: QuerySet[Contact], reason: str, now: datetim
     each issue's owner and the team lead once. Returns how many contacts were newly marked."""
     now = now or timezone.now()
     with transaction.atomic():
-        marked = list(contacts.filter(undeliverable_at=None).select_for_update())
+        marked = list(contacts.reachable().select_for_update())
         if not marked:
             return 0
         Contact.objects.filter(pk__in=[contact.pk for contact in marked]).update(

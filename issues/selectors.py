@@ -117,7 +117,7 @@ def reachable(customer: str = "customer") -> Exists:
     """Whether anyone at the customer can still be emailed: a contact whose mail has not bounced for good.
     A customer with none hears nothing from us until someone calls; the inbox, the issue page and the
     dashboard say so."""
-    return Exists(Contact.objects.filter(customer=OuterRef(customer), undeliverable_at=None))
+    return Exists(Contact.objects.reachable().filter(customer=OuterRef(customer)))
 
 
 def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:

@@ -206,7 +206,7 @@ def update_recipients(issues: Iterable[Issue], *, include_muted: bool = False) -
     issues = list(issues)
     ids = [issue.pk for issue in issues]
     contacts = (
-        Contact.objects.filter(undeliverable_at=None)
+        Contact.objects.reachable()
         # Only the copies on these issues join in: a contact copied on thousands of others stays one row.
         .annotate(batch_copy=FilteredRelation("cc_issues", condition=Q(cc_issues__in=ids)))
         .filter(Q(pk__in={issue.reporter_id for issue in issues} - {None}) | Q(batch_copy__isnull=False)
@@ -320,7 +320,7 @@ def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime)
     for issue in issues:
         for person in found[issue.pk].responsible() + found[issue.pk].lead_part():
             people.setdefault(person.user.pk, person.user)
-    reachable_left = Contact.objects.filter(customer=contact.customer_id, undeliverable_at=None).exclude(
+    reachable_left = Contact.objects.reachable().filter(customer=contact.customer_id).exclude(
         pk=contact.pk).exists()
     context = {"contact_name": contact.name, "contact_email": contact.email, "customer_name": contact.customer.name,
                "reason": contact.undeliverable_reason, "none_left": not reachable_left,

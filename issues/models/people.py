@@ -113,6 +113,12 @@ class Customer(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def reachable(self) -> ContactQuerySet:
+        """Contacts we can still email: their mail has not bounced for good (undeliverable)."""
+        return self.filter(undeliverable_at=None)
+
+
 class Contact(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contacts"
@@ -136,6 +142,8 @@ class Contact(models.Model):
     # Set when their mail bounced for good: nothing more is sent to them until someone corrects the address.
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     undeliverable_reason = models.CharField(_("why undeliverable"), max_length=500, blank=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
