@@ -64,6 +64,27 @@ class WorkingCalendar:
                 total += max(min(end, window[1]) - max(start, window[0]), ZERO)
         return total
 
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """The same time of day `days` working days (days with working hours) after `start`'s day, kept
+        within that day's hours: a reminder asked for three working days after Thursday 10:00 before a
+        long weekend comes on the third working day after, at 10:00."""
+        moment = start.astimezone(UTC)
+        if days <= 0:
+            return moment
+        local = moment.astimezone(self.zone)
+        counted = 0
+        for day in self._days_from(moment):
+            if day == local.date():
+                continue
+            window = self.window(day)
+            if window is None:
+                continue
+            counted += 1
+            if counted >= days:
+                wanted = datetime.combine(day, local.time().replace(tzinfo=None), self.zone).astimezone(UTC)
+                return min(max(wanted, window[0]), window[1])
+        raise ValueError("No working time within ten years: is every day of this calendar closed?")
+
     def opens_at(self, moment: datetime) -> datetime:
         """The first working instant at or after `moment`."""
         moment = moment.astimezone(UTC)

@@ -65,6 +65,16 @@ def check_not_closed(issue: Issue) -> None:
         raise ValidationError(_("This issue is closed; open a new issue instead."))
 
 
+def check_can_wait(issue: Issue, recipients: list) -> None:
+    """Waiting on the customer needs an open issue and someone at the customer who receives the question."""
+    if not issue.is_open:
+        raise ValidationError(_("Only an open issue can wait on the customer."))
+    if not recipients:
+        raise ValidationError(_("Nobody at %(customer)s receives this issue's emails, so nobody could answer: "
+                                "call them, or add a contact who receives its emails.")
+                              % {"customer": issue.customer.name})
+
+
 def check_promise(issue: Issue, promised_update_at: datetime, *, now: datetime) -> None:
     if timezone.is_naive(promised_update_at):
         raise ValidationError({"promised_update_at": _("Give the promised date with its time zone.")})

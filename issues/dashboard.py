@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Min, Q, QuerySet
-from django.db.models.functions import Coalesce
 
 from issues.models import Issue, Severity, Status, Team
 from issues.selectors import (
     SOON,
     due_by,
     end_of_day,
+    last_heard,
     overdue,
     reachable,
     team_people,
@@ -27,7 +27,7 @@ from issues.selectors import (
 )
 
 # The inbox's `clock` filter values, so each count links to exactly the issues it counts.
-BREACHED, DUE_24H, DUE_TODAY = "breached", "due_24h", "due_today"
+BREACHED, DUE_24H, DUE_TODAY, WAITING = "breached", "due_24h", "due_today", "waiting"
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,19 @@ def counted(moment: Moment, measures: tuple[str, ...] = (BREACHED, DUE_24H, DUE_
 
 def quiet_since() -> Min:
     """When the customer last heard from us about the quietest open issue (never: since it was opened).
-    Issues waiting on the customer are left out: it is their turn to write."""
-    return Min(Coalesce("customer_last_heard_at", "created_at"), filter=~Q(status=Status.WAITING_ON_CUSTOMER))
+    Waiting on the customer counts too: our promise of news every week holds while we wait on them. The
+    customers page reads the same expression (``selectors.last_heard``)."""
+    return Min(last_heard())
+
+
+def waiting_tile(team: Team) -> Tile:
+    """Issues waiting on the customer, per severity, and since when the longest wait has run."""
+    rows = {row["severity"]: row for row in open_issues_of(team).filter(status=Status.WAITING_ON_CUSTOMER)
+            .values("severity").annotate(count=Count("pk"), since=Min("update_paused_at")).order_by()}
+    started = [row["since"] for row in rows.values() if row["since"] is not None]
+    return Tile(WAITING, sum(row["count"] for row in rows.values()),
+                [(severity, rows[severity]["count"] if severity in rows else 0) for severity in Severity.values],
+                since=min(started) if started else None)
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,8 @@ class Tile:
     measure: str
     total: int
     by_severity: list[tuple[str, int]]
+    # The waiting tile: since when the longest wait on the customer has run.
+    since: datetime | None = None
 
 
 def now_tiles(team: Team, moment: Moment) -> list[Tile]:
@@ -90,7 +103,7 @@ def now_tiles(team: Team, moment: Moment) -> list[Tile]:
         Tile(measure, sum(row[measure] for row in rows.values()),
              [(severity, rows[severity][measure] if severity in rows else 0) for severity in Severity.values])
         for measure in (BREACHED, DUE_24H, DUE_TODAY)
-    ]
+    ] + [waiting_tile(team)]
 
 
 @dataclass(frozen=True)

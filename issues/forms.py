@@ -82,6 +82,8 @@ class PublicUpdateForm(SentOnce):
         label=_("Promise the next update by"), required=False, widget=DATETIME_LOCAL,
         help_text=_("Optional. The customer is told when to expect news; the update clock follows the promise."),
     )
+    # Set by the "Send and wait" button (a submit button's name is sent only when it is the one pressed).
+    wait = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class NoteForm(SentOnce):

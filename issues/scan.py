@@ -32,7 +32,10 @@ from issues.models import (
     Issue,
     IssueEvent,
     Severity,
+    Status,
 )
+from issues.services import CLOCK_COLUMNS
+from issues.timeline import clock_events
 from notifications import emails
 
 log = logging.getLogger(__name__)
@@ -65,10 +68,13 @@ class ScanReport:
     warnings: int = 0
     breaches: int = 0
     auto_emails: int = 0
+    waiting_reminders: int = 0
+    waits_ended: int = 0
 
     def __str__(self) -> str:
         return (f"{self.warnings} warning(s), {self.breaches} breach(es), "
-                f"{self.auto_emails} automatic status email(s)")
+                f"{self.auto_emails} automatic status email(s), {self.waiting_reminders} waiting reminder(s), "
+                f"{self.waits_ended} wait(s) ended")
 
 
 def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> ScanReport:
@@ -79,6 +85,9 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
         report.warnings += _drain(partial(warn, clock, now=now, limit=batch_size), batch_size)
         report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size), batch_size)
     report.auto_emails += _drain(partial(send_auto_emails, now=now, limit=batch_size), batch_size)
+    # Reminders before ends: a wait that reaches both in one scan still reminds the customer.
+    report.waiting_reminders += _drain(partial(remind_waiting, now=now, limit=batch_size), batch_size)
+    report.waits_ended += _drain(partial(end_waits, now=now, limit=batch_size), batch_size)
     Heartbeat.beat(SCAN_HEARTBEAT, timezone.now())
     log.info("sla scan", extra={"scan_at": now.isoformat(), **vars(report)})
     return report
@@ -150,6 +159,63 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
                                    latest_update={issue.pk: issue.latest_update_id for issue in issues})
         # The customer heard from us only where a contact receives updates: an email nobody gets is not news.
         Issue.objects.filter(pk__in=heard).update(customer_last_heard_at=now)
+    return len(issues), len(ids)
+
+
+def remind_waiting(*, now: datetime, limit: int) -> tuple[int, int]:
+    """We asked the customer something and they have not answered for the rule's working days: one polite
+    automatic reminder per wait. It is a message from us: the customer heard from us."""
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(waiting_reminded_at=None, waiting_remind_at__lte=now),
+                     "waiting_remind_at", limit)
+        if not ids:
+            return 0, 0
+        Issue.objects.filter(pk__in=ids).update(waiting_reminded_at=now)
+        asked = (IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
+                 .order_by("-at", "-pk").values("pk")[:1])
+        issues = list(_load(ids).filter(status=Status.WAITING_ON_CUSTOMER).annotate(question_id=Subquery(asked)))
+        heard = emails.waiting_reminders(issues, now=now, question={issue.pk: issue.question_id for issue in issues})
+        IssueEvent.objects.bulk_create([
+            IssueEvent(issue=issue, kind=EventKind.WAITING_REMINDER, at=now, public=True,
+                       data={"ends_at": emails.iso(issue.waiting_ends_at), "received": issue.pk in heard})
+            for issue in issues
+        ])
+        Issue.objects.filter(pk__in=heard).update(customer_last_heard_at=now)
+    return len(issues), len(ids)
+
+
+def end_waits(*, now: datetime, limit: int) -> tuple[int, int]:
+    """The wait reached its limit (or a promised date) without an answer: the issue is back in progress,
+    the update clock runs again (due within a week of the customer's last message from us) and whoever
+    must act is told."""
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(waiting_ends_at__lte=now), "waiting_ends_at", limit)
+        if not ids:
+            return 0, 0
+        issues = list(_load(ids))
+        setups = ClockSetups(issues)
+        events = []
+        for issue in issues:
+            before = issue.stored_clocks()
+            waited_since = issue.update_paused_at
+            rules, calendar = setups(issue)
+            if issue.status == Status.WAITING_ON_CUSTOMER:
+                events.append(IssueEvent(issue=issue, kind=EventKind.STATUS_CHANGED, at=now, public=True,
+                                         old_value=issue.status, new_value=Status.IN_PROGRESS))
+                issue.status = Status.IN_PROGRESS
+            if issue.update_paused_at is not None:
+                issue.update_paused_for += calendar.elapsed(issue.update_paused_at, now)
+                issue.update_paused_calendar_time += sla.AROUND_THE_CLOCK.elapsed(issue.update_paused_at, now)
+                issue.update_paused_at = None
+            issue.updated_at = now
+            issue.apply_clocks(sla.compute(issue.clock_facts(), rules, calendar))
+            events.append(IssueEvent(issue=issue, kind=EventKind.WAITING_ENDED, at=now,
+                                     data={"since": emails.iso(waited_since), "due_at": emails.iso(issue.update_due_at)}))
+            events += clock_events(issue, before=before, by=None, at=now)
+        Issue.objects.bulk_update(issues, ["status", "update_paused_at", "update_paused_for",
+                                           "update_paused_calendar_time", "updated_at", *CLOCK_COLUMNS])
+        IssueEvent.objects.bulk_create(events)
+        emails.waits_ended(issues, now=now)
     return len(issues), len(ids)
 
 

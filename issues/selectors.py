@@ -35,7 +35,6 @@ from issues.models import (
     Issue,
     IssueEvent,
     Severity,
-    Status,
     Team,
 )
 from notifications.emails import receives
@@ -215,6 +214,12 @@ def _per_customer(rows: QuerySet, aggregate) -> Subquery:
                     .annotate(value=aggregate).values("value"))
 
 
+def last_heard() -> Coalesce:
+    """When the customer last heard from us about an issue; an issue they never heard about, since it was
+    opened. One expression for the dashboard and the customers page, so both say the same "silent for"."""
+    return Coalesce("customer_last_heard_at", "created_at")
+
+
 def customers_overview(user) -> QuerySet:
     """Visible customers with their open issue count, contact count and when they last heard from us.
 
@@ -224,10 +229,7 @@ def customers_overview(user) -> QuerySet:
     return visible_customers(user).select_related("team", "account_manager").annotate(
         open_count=Coalesce(_per_customer(Issue.objects.filter(IS_OPEN), Count("pk")), 0),
         contact_count=Coalesce(_per_customer(Contact.objects.all(), Count("pk")), 0),
-        last_heard_at=_per_customer(
-            Issue.objects.filter(IS_OPEN).exclude(status=Status.WAITING_ON_CUSTOMER),
-            Min(Coalesce("customer_last_heard_at", "created_at")),
-        ),
+        last_heard_at=_per_customer(Issue.objects.filter(IS_OPEN), Min(last_heard())),
     ).order_by("name")
 
 

@@ -37,13 +37,15 @@ from notifications import emails
 
 RECOMPUTE_BATCH = 500
 # The columns sla.compute writes.
-CLOCK_COLUMNS = ["ack_due_at", "ack_at_risk_at", "update_due_at", "update_at_risk_at", "auto_email_due_at"]
+CLOCK_COLUMNS = ["ack_due_at", "ack_at_risk_at", "update_due_at", "update_at_risk_at", "auto_email_due_at",
+                 "waiting_remind_at", "waiting_ends_at"]
 
-# Where change_status may move an issue. Resolving goes through resolve(), reopening through reopen().
+# Where change_status may move an issue. Resolving goes through resolve(), reopening through reopen(), and
+# waiting on the customer through post_update(wait=True): the customer is told what we need from them.
 STATUS_MOVES: dict[str, set[str]] = {
-    Status.NEW: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
-    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
-    Status.IN_PROGRESS: {Status.ACKNOWLEDGED, Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
+    Status.NEW: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED},
+    Status.ACKNOWLEDGED: {Status.IN_PROGRESS, Status.RESOLVED},
+    Status.IN_PROGRESS: {Status.ACKNOWLEDGED, Status.RESOLVED},
     Status.WAITING_ON_CUSTOMER: {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED},
     Status.RESOLVED: {Status.CLOSED},
     Status.CLOSED: set(),
@@ -182,11 +184,14 @@ def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: d
 
 def change_status(*, issue: Issue, status: str, by: AbstractBaseUser, now: datetime | None = None,
                   seen: str | None = None) -> Issue:
-    """Move the issue along its workflow. Waiting on the customer pauses the update clock.
+    """Move the issue along its workflow; leaving *waiting on the customer* resumes the update clock.
     ``seen``: the status the person's page showed; a change since is not overwritten."""
     now = now or timezone.now()
     if status not in Status.values:
         raise ValidationError({"status": _("Unknown status “%(status)s”.") % {"status": status}})
+    if status == Status.WAITING_ON_CUSTOMER:
+        raise ValidationError({"status": _("To wait on the customer, tell them what we need: write it under "
+                                           "“Write to the customer” and choose “Send and wait”.")})
     if status == Status.RESOLVED:
         return resolve(issue=issue, by=by, now=now)
     with transaction.atomic():
@@ -216,8 +221,13 @@ def post_update(
     promised_update_at: datetime | None = None,
     now: datetime | None = None,
     token: str | None = None,
+    wait: bool = False,
 ) -> IssueEvent:
     """Write to the customer (public) or to colleagues (internal note).
+
+    ``wait``: "send and wait": the update asks the customer for something and the issue waits on them (the
+    update clock pauses; the scan reminds them once and ends the wait after ``sla.WAITING_LIMIT``). A promise
+    still ahead is kept unless the update makes a new one. A plain update on a waiting issue ends the wait.
 
     A public update acknowledges a new issue and starts a fresh update cycle; it may promise the
     next update by a date no later than the policy's interval. A public update none of the issue's
@@ -231,7 +241,7 @@ def post_update(
         return first
     try:
         return _write_update(issue=issue, body=body, public=public, by=by, promised_update_at=promised_update_at,
-                             now=now or timezone.now(), submission=submission)
+                             now=now or timezone.now(), submission=submission, wait=wait)
     except IntegrityError:
         if (first := _first_written(submission)) is None:
             raise
@@ -239,11 +249,15 @@ def post_update(
 
 
 def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser,
-                  promised_update_at: datetime | None, now: datetime, submission: str | None) -> IssueEvent:
-    body = checks.clean_message(body, required=_("Write the update the customer will read.") if public
+                  promised_update_at: datetime | None, now: datetime, submission: str | None,
+                  wait: bool = False) -> IssueEvent:
+    body = checks.clean_message(body, required=(_("Write what you need from the customer.") if wait else
+                                                _("Write the update the customer will read.")) if public
                                 else _("Write the note."))
     if promised_update_at is not None and not public:
         raise ValidationError({"promised_update_at": _("Only a public update can promise the customer a date.")})
+    if wait and not public:
+        raise ValidationError(_("Only a message to the customer can wait for their answer."))
     with transaction.atomic():
         _lock(issue)
         checks.check_not_closed(issue)
@@ -254,6 +268,9 @@ def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser
             issue.save(update_fields=["updated_at"])
             return record(issue, EventKind.INTERNAL_NOTE, by=by, at=now, body=body, submission=submission)
         to = emails.update_recipients([issue])[issue.pk]
+        if wait:
+            checks.check_can_wait(issue, to)
+        kept = _kept_promise(issue, now=now) if wait and promised_update_at is None else None
         event = None
 
         def publish() -> None:
@@ -262,18 +279,45 @@ def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser
             if news and issue.acknowledged_at is None:
                 # The update itself tells the customer someone is on it: no separate acknowledgement email.
                 _mark_acknowledged(issue, by=by, now=now)
-            data = {"promised_update_at": promised_update_at.isoformat()} if promised_update_at else {}
+            if news:
+                _wait_or_go_on(issue, wait=wait, by=by, now=now)
+            promise = promised_update_at or kept
+            data = {"promised_update_at": promise.isoformat()} if promise else {}
+            if kept:
+                data["kept_promise"] = True
+            if wait:
+                data["asks"] = True
             event = record(issue, EventKind.PUBLIC_UPDATE, by=by, at=now, public=True, body=body,
                            data={**data, "received_by": len(to)}, submission=submission)
             issue.last_public_update_at = now
             if news:
-                _start_update_cycle(issue, now=now, promised_update_at=promised_update_at)
+                _start_update_cycle(issue, now=now, promised_update_at=promise)
                 _clear_breaches(issue, Clock.UPDATE, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=publish)
         _heard(issue, emails.public_update(event, to=to), now=now)
         issue.save()
     return event
+
+
+def _kept_promise(issue: Issue, *, now: datetime) -> datetime | None:
+    """The date the customer was promised news by, while still ahead: asking them something keeps it."""
+    promised = issue.promised_update_at
+    return promised if promised is not None and promised > now and issue.update_started_at is not None else None
+
+
+def _wait_or_go_on(issue: Issue, *, wait: bool, by, now: datetime) -> None:
+    """After an update the customer receives: send and wait moves the issue to waiting on the customer; a
+    plain update on a waiting issue means we go on without their answer."""
+    if wait and issue.status != Status.WAITING_ON_CUSTOMER:
+        _set_status(issue, Status.WAITING_ON_CUSTOMER, by=by, now=now)
+    elif not wait and issue.status == Status.WAITING_ON_CUSTOMER:
+        _set_status(issue, Status.IN_PROGRESS, by=by, now=now)
+
+
+def _set_status(issue: Issue, status: str, *, by, now: datetime) -> None:
+    record(issue, EventKind.STATUS_CHANGED, by=by, at=now, public=True, old=issue.status, new=status)
+    issue.status = status
 
 
 def change_recipients(*, issue: Issue, cc: Iterable[Contact], by: AbstractBaseUser,
@@ -443,9 +487,7 @@ def _move(issue: Issue, status: str, *, by, now: datetime) -> None:
     record(issue, EventKind.STATUS_CHANGED, by=by, at=now, public=True, old=previous, new=status)
     if status == Status.CLOSED:
         issue.closed_at = now
-    if status == Status.WAITING_ON_CUSTOMER:
-        issue.update_paused_at = now
-    elif previous == Status.WAITING_ON_CUSTOMER:
+    if previous == Status.WAITING_ON_CUSTOMER:
         _resume(issue, now=now)
 
 
@@ -473,6 +515,7 @@ def _reset_update_cycle_flags(issue: Issue) -> None:
     issue.update_warned_at = issue.update_breached_at = None
     issue.auto_emails_sent = 0
     issue.last_auto_email_at = None
+    issue.waiting_reminded_at = None
 
 
 def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:

@@ -13,7 +13,7 @@ it (Chuseok and a weekend close a Korean office for nine days).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -26,8 +26,13 @@ ZERO = timedelta(0)
 # non-red issues still wait for the team's working hours (issues.scan). An emailed issue's receipt tells
 # the customer we have it at once, but is automatic: only an acknowledgement stops the clock.
 ACKNOWLEDGE_CEILING = timedelta(days=1)
-# Counted in the running clock's calendar time: time spent waiting on the customer does not count.
+# Counted from the last message the customer had from us: the cycle's start (an update, an acknowledgement),
+# or a reminder sent while we waited on them. Waiting time does not stretch it: a customer asked a question
+# a week ago and reminded once is owed news a week after the reminder, whether or not they answered.
 UPDATE_CEILING = timedelta(days=7)
+# Waiting on the customer ends after this, answer or not: the update clock runs again and the owner is told.
+# A promise made before the wait ends it earlier: the customer was told to expect news by then.
+WAITING_LIMIT = timedelta(days=7)
 
 
 class Calendar(Protocol):
@@ -36,6 +41,8 @@ class Calendar(Protocol):
     def add(self, start: datetime, duration: timedelta) -> datetime: ...
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta: ...
+
+    def add_working_days(self, start: datetime, days: int) -> datetime: ...
 
 
 class AroundTheClock:
@@ -46,6 +53,10 @@ class AroundTheClock:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         return max(end.astimezone(UTC) - start.astimezone(UTC), ZERO)
+
+    def add_working_days(self, start: datetime, days: int) -> datetime:
+        """Every day is a working day."""
+        return start.astimezone(UTC) + timedelta(days=days)
 
 
 AROUND_THE_CLOCK = AroundTheClock()
@@ -59,6 +70,8 @@ class Rules:
     update_every: timedelta
     warn_at: float = 0.75
     auto_status_email: bool = True
+    # Waiting on the customer: one reminder after this many working days of the calendar without an answer.
+    waiting_reminder_days: int = 3
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,8 @@ class Facts:
     paused_calendar_time: timedelta | None = None
     auto_emails_sent: int = 0
     last_auto_email_at: datetime | None = None
+    # When the customer last had a message from us about the issue (None: never, or not known).
+    last_heard_at: datetime | None = None
 
 
 class ClockState(enum.StrEnum):
@@ -118,6 +133,18 @@ class Clocks:
     update: Clock
     # The next automatic "keep you in the loop" email, if the policy sends them.
     auto_email_due_at: datetime | None = None
+    waiting: Waiting = field(default_factory=lambda: NOT_WAITING)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """While we wait on the customer: when they get one reminder, and when the wait ends."""
+
+    remind_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+NOT_WAITING = Waiting()
 
 
 def compute(facts: Facts, rules: Rules, calendar: Calendar = AROUND_THE_CLOCK) -> Clocks:
@@ -126,6 +153,7 @@ def compute(facts: Facts, rules: Rules, calendar: Calendar = AROUND_THE_CLOCK) -
         acknowledge=acknowledge_clock(facts, rules, calendar),
         update=update,
         auto_email_due_at=auto_email_due(update, facts.auto_emails_sent, facts.last_auto_email_at, rules, calendar),
+        waiting=waiting(facts, rules, calendar),
     )
 
 
@@ -141,25 +169,53 @@ def acknowledge_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
 
 
 def update_clock(facts: Facts, rules: Rules, calendar: Calendar) -> Clock:
+    # Once started, the cycle runs until the next human public update, whatever else happens: a customer's
+    # answer restarts the acknowledge clock (a person must answer them) but must not stop the news they are
+    # owed; otherwise an answer nobody replies to would silence the automatic emails for good.
     start = facts.update_started_at
-    if not facts.is_open or facts.acknowledged_at is None or start is None:
+    if not facts.is_open or start is None:
         return STOPPED
-    if facts.paused_at is not None:
-        return Clock(started_at=start, paused=True)
     window = rules.update_every
     due = calendar.add(start, window + facts.paused_for)
     promised = facts.promised_update_at
-    if promised is not None:
-        # Time spent waiting on the customer moves the promise as it moves the policy's window.
-        promised_due = promised if not facts.paused_for else calendar.add(promised, facts.paused_for)
-        if promised_due < due:
-            due = promised_due.astimezone(UTC)
-            window = min(window, calendar.elapsed(start, promised))
+    if promised is not None and promised < due:
+        # A promise is a date the customer was given: waiting on them does not move it.
+        due = promised.astimezone(UTC)
+        window = min(window, calendar.elapsed(start, promised))
     due, at_risk = within_ceiling(
         (due, min(calendar.add(start, window * rules.warn_at + facts.paused_for), due)),
-        start=start.astimezone(UTC) + paused_calendar_time(facts), ceiling=UPDATE_CEILING, warn_at=rules.warn_at,
+        start=ceiling_start(facts), ceiling=UPDATE_CEILING, warn_at=rules.warn_at,
     )
+    if facts.paused_at is not None and facts.paused_at < due:
+        return Clock(started_at=start, paused=True)
+    # Waiting never hides a breach: a cycle already overdue when the wait began stays overdue until a
+    # person writes to the customer.
     return Clock(started_at=start, due_at=due, at_risk_at=at_risk)
+
+
+def ceiling_start(facts: Facts) -> datetime:
+    """Where the week of the update ceiling starts: the cycle's start, moved on by time spent waiting on
+    the customer, but never past the last message they had from us."""
+    start = facts.update_started_at.astimezone(UTC)
+    moved = start + paused_calendar_time(facts)
+    if facts.last_heard_at is None:
+        return moved
+    return min(moved, max(start, facts.last_heard_at.astimezone(UTC)))
+
+
+def waiting(facts: Facts, rules: Rules, calendar: Calendar) -> Waiting:
+    """While we wait on the customer (the update clock paused): one reminder after the rule's working days,
+    and the end of the wait after WAITING_LIMIT, or at a promised date if that comes first. The reminder
+    never comes after the end: the customer is never left a week without a message."""
+    began = facts.paused_at
+    if not facts.is_open or facts.update_started_at is None or began is None:
+        return NOT_WAITING
+    began = began.astimezone(UTC)
+    ends = began + WAITING_LIMIT
+    if facts.promised_update_at is not None and facts.promised_update_at > began:
+        ends = min(ends, facts.promised_update_at.astimezone(UTC))
+    remind = min(calendar.add_working_days(began, rules.waiting_reminder_days), ends)
+    return Waiting(remind_at=remind, ends_at=ends)
 
 
 def within_ceiling(window: tuple[datetime, datetime], *, start: datetime, ceiling: timedelta,

@@ -100,7 +100,8 @@ def fill(row: OutboundEmail, lookups: Lookups) -> None:
     if row.contact_id is not None:
         # The link names the address it is sent to: it does nothing once the contact's address changes.
         link = unsubscribe_link(row.contact_id, row.recipient)
-        context.update(unsubscribe_url=link, facts=customer_facts(issue, language))
+        # A contact email about no one issue (a closure notice) has no facts and no reply token.
+        context.update(unsubscribe_url=link, facts=customer_facts(issue, language) if issue is not None else [])
         headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
         if issue is not None:
             # The answer finds its issue by this token: in the Message-ID (set when queued), in the plus

@@ -21,12 +21,12 @@ from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from issues.dashboard import display_name
-from issues.models import ClosedDay, Issue, Profile, Severity, Team
+from issues.models import ClosedDay, Issue, Profile, Severity, Status, Team
 from issues.selectors import (
     SOON,
     due_by,
@@ -146,8 +146,13 @@ def team_sections(teams: list[Team], now: datetime) -> dict[int, dict]:
         breached=Count("pk", filter=overdue(now)), due_24h=Count("pk", filter=due_by(now, now + SOON)),
         due_today=Count("pk", filter=due_today)).order_by()}
     lists = first_issues(attention, "customer__team", now)
+    waiting = {row.pop("customer__team"): row for row in Issue.objects.open().filter(
+        customer__team__in=list(counts), status=Status.WAITING_ON_CUSTOMER).values("customer__team").annotate(
+        waiting=Count("pk"), waiting_since=Min("update_paused_at")).order_by()}
     return {
         team.pk: {"id": team.pk, "name": team.name, **counts[team.pk],
+                  "waiting": waiting.get(team.pk, {}).get("waiting", 0),
+                  "waiting_since": _iso(waiting.get(team.pk, {}).get("waiting_since")),
                   "issues": [item(issue, now, ends[team.pk]) for issue in lists[team.pk]],
                   "more": counts[team.pk]["breached"] + counts[team.pk]["due_24h"] - len(lists[team.pk])}
         for team in teams if team.pk in counts
@@ -189,3 +194,7 @@ def send_digests(*, now: datetime | None = None) -> int:
             context={"day": today.day.isoformat(), "teams": sections, "own": mine},
         ))
     return len(enqueue(emails, now=now))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -26,6 +26,7 @@ from issues.models import (
     IssueEvent,
     Profile,
     Severity,
+    Status,
 )
 from notifications import delivery, recipients
 from notifications.models import EmailKind, OutboundEmail
@@ -52,8 +53,30 @@ def public_update(event: IssueEvent, *, to: list[Contact] | None = None) -> int:
     issue = event.issue
     return len(_to_customers([issue], EmailKind.PUBLIC_UPDATE, now=event.at, key=lambda i: f"update:{event.pk}",
                              context=lambda i: {"event": event.pk, "promised": i.promised_update_at is not None,
-                                                "next_update_at": iso(i.update_due_at) if i.is_open else None},
+                                                **_after_update(i)},
                              to=None if to is None else {issue.pk: to}))
+
+
+def _after_update(issue: Issue) -> dict:
+    """What the update says comes next: the next update's date; or, when it asks the customer something, that
+    the issue waits for their answer, when they will be reminded and when we go on without it."""
+    if not issue.is_open:
+        return {"next_update_at": None}
+    if issue.status == Status.WAITING_ON_CUSTOMER and issue.waiting_ends_at is not None:
+        return {"waiting": True, "next_update_at": iso(issue.promised_update_at),
+                "remind_at": iso(issue.waiting_remind_at), "ends_at": iso(issue.waiting_ends_at)}
+    return {"next_update_at": iso(issue.update_due_at)}
+
+
+def waiting_reminders(issues: list[Issue], *, now: datetime, question: dict[int, int | None]) -> set[int]:
+    """One polite reminder per wait: what we asked, and that we go on without their answer on a given date.
+    Returns the issues whose customer was written to."""
+    written = _to_customers(
+        issues, EmailKind.WAITING_REMINDER, now=now,
+        key=lambda i: f"waiting_reminder:{i.pk}:{stamp(i.update_paused_at)}",
+        context=lambda i: {"event": question.get(i.pk), "ends_at": iso(i.waiting_ends_at)},
+    )
+    return {row.issue_id for row in written}
 
 
 def resolved(issue: Issue, *, body: str) -> int:
@@ -115,6 +138,21 @@ def assigned(event: IssueEvent) -> None:
 def reopened(event: IssueEvent) -> None:
     """The owner (or whoever stands in) hears that the issue is back and needs acknowledging again."""
     _tell_owner(event, EmailKind.REOPENED)
+
+
+def waits_ended(issues: list[Issue], *, now: datetime) -> int:
+    """The customer did not answer within the wait: whoever must act hears once per wait that the update
+    clock runs again, and by when the customer needs news."""
+    found = recipients.reach(issues)
+    emails = []
+    for issue in issues:
+        emails += _staff_emails(
+            issue, EmailKind.WAITING_ENDED, found[issue.pk].responsible(), found[issue.pk],
+            key=f"waiting_ended:{issue.pk}:{stamp(issue.update_started_at)}",
+            context={"clock": Clock.UPDATE, "due_at": iso(issue.update_due_at),
+                     "since": iso(issue.update_started_at)},
+        )
+    return len(_queue_and_note_all(emails, now=now))
 
 
 def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_before: dict[int, datetime]) -> int:

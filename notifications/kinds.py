@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -74,7 +75,20 @@ def _moment(value: str | None) -> datetime | None:
 def _event_context(context: dict, lookups: Lookups, language: str) -> dict:
     event = lookups.events.get(context.get("event"))
     return {"body": event.body if event else "", "author_name": person(event.actor if event else None, language),
-            "promised": context.get("promised", False), "next_update_at": _moment(context.get("next_update_at"))}
+            "promised": context.get("promised", False), "next_update_at": _moment(context.get("next_update_at")),
+            "waiting": context.get("waiting", False), "remind_at": _moment(context.get("remind_at")),
+            "ends_at": _moment(context.get("ends_at"))}
+
+
+def _waiting_reminder_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """The question we asked (the update that started the wait), and when we go on without an answer."""
+    question = lookups.events.get(context.get("event"))
+    return {"question": question.body if question else "", "asked_at": question.at if question else None,
+            "ends_at": _moment(context.get("ends_at"))}
+
+
+def _waiting_ended_context(context: dict, lookups: Lookups, language: str) -> dict:
+    return {**_clock_context(context, lookups, language), "since": _moment(context.get("since"))}
 
 
 def _auto_context(context: dict, lookups: Lookups, language: str) -> dict:
@@ -131,7 +145,8 @@ def _digest_context(context: dict, lookups: Lookups, language: str) -> dict:
     """The digest's sections as queued (what needed attention that morning), with links and dates. A team's
     section links to its dashboard; the person's own section (no name) to their inbox."""
     inbox, dashboard = reverse("inbox"), reverse("dashboard")
-    sections = [{**team, "issues": _digest_lines(team), "link": site_url(f"{dashboard}?team={team['id']}")}
+    sections = [{**team, "issues": _digest_lines(team), "link": site_url(f"{dashboard}?team={team['id']}"),
+                 "waiting_since": _moment(team.get("waiting_since"))}
                 for team in context.get("teams", [])]
     if own := context.get("own"):
         sections.append({**own, "name": "", "issues": _digest_lines(own), "link": site_url(f"{inbox}?owner=me")})
@@ -152,6 +167,47 @@ def _unreachable_context(context: dict, lookups: Lookups, language: str) -> dict
     return {**context, "issues": [{**line, "url": issue_link(line["id"])} for line in context.get("issues", [])]}
 
 
+def _in_zone(value: str | None, zone: ZoneInfo, language: str) -> str | None:
+    """A stored moment as the calendar's wall clock shows it, in the email's language (None when absent)."""
+    if not value:
+        return None
+    with translation.override(language):
+        return formats.date_format(_moment(value).astimezone(zone), DATE_FORMATS.get(language, DATE_FORMATS["en"]))
+
+
+def _closure_days(context: dict) -> dict:
+    """The closed days (dates: shown as they are), and when the office opens again, on the calendar's clock."""
+    zone = ZoneInfo(context["time_zone"])
+    back_at = _moment(context["back_at"]).astimezone(zone)
+    first_day, last_day = date.fromisoformat(context["first_day"]), date.fromisoformat(context["last_day"])
+    return {"first_day": first_day, "last_day": last_day, "days": (last_day - first_day).days + 1,
+            "back_day": back_at.date(), "back_time": back_at.strftime("%H:%M"), "zone": zone,
+            "time_zone": context["time_zone"]}
+
+
+def _closure_owner_context(context: dict, lookups: Lookups, language: str) -> dict:
+    facts = _closure_days(context)
+    lines = [{**line, "url": issue_link(line["id"]), "due": _in_zone(line["due_at"], facts["zone"], language),
+              "severity_label": Severity(line["severity"]).label, "severity_colour": SEVERITY_COLOURS[line["severity"]]}
+             for line in context["issues"]]
+    return {**facts, "issues": lines}
+
+
+def _closure_notice_context(context: dict, lookups: Lookups, language: str) -> dict:
+    facts = _closure_days(context)
+    lines = [{**line, "owner_name": _named(line["owner"], language), "red": line["severity"] == Severity.RED,
+              "next_at": _in_zone(line["next_at"], facts["zone"], language)} for line in context["issues"]]
+    return {**facts, "issues": lines, "customer_name": context["customer_name"], "urgent_to": context["urgent_to"],
+            "urgent_around_the_clock": context["urgent_around_the_clock"]}
+
+
+def _named(name: str | None, language: str) -> str:
+    """A colleague's name stored when the email was queued, as ``person`` names them."""
+    if not name:
+        return person(None, language)
+    return f"{name}님" if language == "ko" else name
+
+
 CONTEXT_FOR_KIND = {
     EmailKind.ACKNOWLEDGED: _acknowledged_context,
     EmailKind.PUBLIC_UPDATE: _event_context,
@@ -166,4 +222,8 @@ CONTEXT_FOR_KIND = {
     EmailKind.RECEIPT: lambda c, lookups, language: {"due_at": _moment(c.get("due_at"))},
     EmailKind.CUSTOMER_MESSAGE: _customer_message_context,
     EmailKind.CONTACT_UNREACHABLE: _unreachable_context,
+    EmailKind.WAITING_REMINDER: _waiting_reminder_context,
+    EmailKind.WAITING_ENDED: _waiting_ended_context,
+    EmailKind.CLOSURE_OWNER: _closure_owner_context,
+    EmailKind.CLOSURE_NOTICE: _closure_notice_context,
 }

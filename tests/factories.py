@@ -76,3 +76,14 @@ def bulk_issues(*, customer: Customer, count: int, opened_at: datetime, severity
     for issue in issues:
         issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
     return Issue.objects.bulk_create(issues, batch_size=1000)
+
+
+def wait_on_customer(issue: Issue, *, by, now: datetime | None = None,
+                     body: str = "Could you send us the export log from this morning?"):
+    """Ask the customer something and wait for their answer ("send and wait"), as the issue page does. An issue
+    nobody at the customer receives cannot wait: a contact is copied on it first, as its owner would."""
+    from notifications.emails import update_recipients
+
+    if not update_recipients([issue])[issue.pk]:
+        services.change_recipients(issue=issue, cc=[ContactFactory(customer=issue.customer)], by=by, now=now)
+    return services.post_update(issue=issue, body=body, public=True, by=by, now=now, wait=True)

@@ -22,6 +22,7 @@ from notifications.compose import rendered
 from notifications.digests import send_digests
 from notifications.models import OutboundEmail
 from tests.factories import (
+    wait_on_customer,
     ContactFactory,
     CustomerFactory,
     TeamFactory,
@@ -51,7 +52,7 @@ def build(teams: list[list[tuple]], now) -> list[dict]:
             if fate in {"acknowledged", "waiting", "resolved"}:
                 services.acknowledge(issue=issue, by=member, now=now - timedelta(hours=hours_ago) + timedelta(minutes=5))
             if fate == "waiting":
-                services.change_status(issue=issue, status="waiting_on_customer", by=member, now=now)
+                wait_on_customer(issue, by=member, now=now)
             if fate == "resolved":
                 services.resolve(issue=issue, by=member, body=f"Fixed Secret{number}x{index}", now=now)
             made.append(issue)

@@ -222,6 +222,13 @@ INBOUND_ATTACHMENT_MAX_BYTES = int(env_str("INBOUND_ATTACHMENT_MAX_BYTES", str(1
 INBOUND_NEW_ISSUES_PER_HOUR = int(env_str("INBOUND_NEW_ISSUES_PER_HOUR", "5"))
 # An answer to an issue resolved longer ago than this opens a new issue that follows it.
 REOPEN_WITHIN_DAYS = int(env_str("REOPEN_WITHIN_DAYS", "14"))
+# Waiting on the customer: one polite reminder after this many of their working days without an answer
+# (never later than the 7-day limit, after which the update clock runs again and the owner is told).
+WAITING_REMINDER_WORKING_DAYS = int(env_str("WAITING_REMINDER_WORKING_DAYS", "3"))
+# A closure of at least CLOSURE_MIN_DAYS days in a row without working hours is announced this many
+# working days before it begins: owners get their issues due inside it, customers a notice.
+CLOSURE_MIN_DAYS = int(env_str("CLOSURE_MIN_DAYS", "3"))
+CLOSURE_NOTICE_WORKING_DAYS = int(env_str("CLOSURE_NOTICE_WORKING_DAYS", "2"))
 
 # --- Celery: a broker that needs no server by default, Redis through CELERY_BROKER_URL ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
@@ -261,6 +268,9 @@ CELERY_BEAT_SCHEDULE = {
                        "options": {"expires": OUTBOX_SWEEP_SECONDS * 0.9}},
     "send-digests": {"task": "notifications.tasks.send_digests_task", "schedule": DIGEST_CHECK_SECONDS,
                      "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
+    # Closures are announced from the opening of a working day: looking as often as for digests is enough.
+    "announce-closures": {"task": "issues.tasks.announce_closures_task", "schedule": DIGEST_CHECK_SECONDS,
+                          "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
     "process-inbound": {"task": "inbound.tasks.process_inbound", "schedule": 60.0, "options": {"expires": 54.0}},
 }
 if INBOUND_IMAP_URL:

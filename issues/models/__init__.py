@@ -4,7 +4,7 @@ Only ``issues.services`` writes an Issue; the models hold data, read-side querys
 translation between stored columns and the pure clock math in ``issues.sla``.
 """
 
-from issues.models.calendar import BusinessCalendar, ClosedDay
+from issues.models.calendar import BusinessCalendar, ClosedDay, Closure
 from issues.models.choices import (
     IS_OPEN,
     OPEN_STATUSES,
@@ -21,6 +21,6 @@ from issues.models.people import Contact, Customer, Profile, Team
 from issues.models.policy import SlaPolicy
 
 __all__ = [
-    "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
+    "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Closure", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
     "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team", "UNRESOLVED",
 ]

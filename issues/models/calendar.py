@@ -100,3 +100,23 @@ class ClosedDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}".strip()
+
+
+class Closure(models.Model):
+    """A run of CLOSURE_MIN_DAYS or more days without working hours on a calendar (weekends, public holidays
+    and closed days together), announced once to the owners and the customers it touches (issues.closures).
+    The row is the announcement's name: a second run finds it and announces nothing."""
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closures")
+    first_day = models.DateField(_("first closed day"))
+    last_day = models.DateField(_("last closed day"))
+    announced_at = models.DateTimeField(_("announced"))
+
+    class Meta:
+        ordering = ["first_day"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [models.UniqueConstraint(fields=["calendar", "first_day"], name="closure_announced_once")]
+
+    def __str__(self) -> str:
+        return f"{self.first_day} – {self.last_day}"

@@ -69,6 +69,11 @@ class EventKind(models.TextChoices):
     INBOUND_NOT_A_CONTACT = "inbound_not_a_contact", _("email from someone who is not a contact")
     CONTACT_UNREACHABLE = "contact_unreachable", _("contact cannot be reached")
     FOLLOWED_UP = "followed_up", _("followed up in a new issue")
+    # Waiting on the customer, with a limit (scan)
+    WAITING_REMINDER = "waiting_reminder", _("customer reminded")
+    WAITING_ENDED = "waiting_ended", _("waiting ended")
+    # A long closure of the office, announced beforehand (issues.closures)
+    CLOSURE_ANNOUNCED = "closure_announced", _("closure announced")
 
 
 class Clock(models.TextChoices):

@@ -101,6 +101,11 @@ class Issue(models.Model):
     auto_emails_sent = models.PositiveIntegerField(default=0)
     last_auto_email_at = models.DateTimeField(null=True, blank=True)
     auto_email_due_at = models.DateTimeField(null=True, blank=True)
+    # Waiting on the customer, with a limit (set only while waiting; issues.sla.waiting): one polite
+    # automatic reminder to the customer, then the wait ends and the update clock runs again.
+    waiting_remind_at = models.DateTimeField(_("remind the customer at"), null=True, blank=True)
+    waiting_reminded_at = models.DateTimeField(_("customer reminded"), null=True, blank=True)
+    waiting_ends_at = models.DateTimeField(_("waiting ends"), null=True, blank=True)
     # A customer answered an issue closed (or resolved long ago) by email: their answer opened this one.
     follows = models.ForeignKey("self", verbose_name=_("follows up"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="follow_ups")
@@ -123,6 +128,10 @@ class Issue(models.Model):
                 fields=["update_due_at"], name="issue_update_breach_scan", condition=UNRESOLVED & Q(update_breached_at=None)
             ),
             models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan", condition=UNRESOLVED),
+            models.Index(fields=["waiting_remind_at"], name="issue_waiting_remind_scan",
+                         condition=Q(waiting_reminded_at=None, waiting_remind_at__isnull=False)),
+            models.Index(fields=["waiting_ends_at"], name="issue_waiting_end_scan",
+                         condition=Q(waiting_ends_at__isnull=False)),
             # Read side: what is overdue or at risk right now, for the inbox and the dashboard.
             models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
             models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
@@ -157,6 +166,7 @@ class Issue(models.Model):
             paused_calendar_time=self.update_paused_calendar_time,
             auto_emails_sent=self.auto_emails_sent,
             last_auto_email_at=self.last_auto_email_at,
+            last_heard_at=self.customer_last_heard_at,
         )
 
     def stored_clocks(self) -> sla.Clocks:
@@ -171,6 +181,7 @@ class Issue(models.Model):
                 paused=paused and self.is_open,
             ),
             auto_email_due_at=self.auto_email_due_at,
+            waiting=sla.Waiting(self.waiting_remind_at, self.waiting_ends_at),
         )
 
     def apply_clocks(self, clocks: sla.Clocks) -> None:
@@ -179,6 +190,8 @@ class Issue(models.Model):
         self.update_due_at = clocks.update.due_at
         self.update_at_risk_at = clocks.update.at_risk_at
         self.auto_email_due_at = clocks.auto_email_due_at
+        self.waiting_remind_at = clocks.waiting.remind_at
+        self.waiting_ends_at = clocks.waiting.ends_at
 
 
 class IssueEvent(models.Model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -87,4 +88,5 @@ class SlaPolicy(models.Model):
             update_every=self.fallback_update_every if use_fallback else self.update_every,
             warn_at=self.warn_at,
             auto_status_email=self.auto_status_email,
+            waiting_reminder_days=settings.WAITING_REMINDER_WORKING_DAYS,
         )

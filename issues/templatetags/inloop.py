@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import formats, timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
@@ -116,6 +116,12 @@ def _due(event) -> str:
     return _local(event, "due_at")
 
 
+def _day(value: str | None) -> str:
+    """A stored ISO date as the timeline shows dates ("" when absent)."""
+    day = parse_date(value or "")
+    return formats.date_format(day, "Y-m-d (D)") if day else ""
+
+
 def _local(event, key: str) -> str:
     """A moment stored on the event, in the reader's time zone ("" when absent)."""
     moment = parse_datetime((event.data or {}).get(key) or "")
@@ -130,7 +136,9 @@ def event_summary(event) -> str:
     data = event.data or {}
     values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event),
               "name": data.get("name") or data.get("sender") or "", "sender": data.get("sender", ""),
-              "subject": data.get("subject", ""), "queued_for": _local(event, "queued_for")}
+              "subject": data.get("subject", ""), "queued_for": _local(event, "queued_for"),
+              "first_day": _day(data.get("first_day")), "last_day": _day(data.get("last_day")),
+              "to": ", ".join(data.get("recipients") or []) or _("no contact")}
     if kind == EventKind.CREATED and data.get("via") == "email":
         return _("%(name)s opened the issue by email") % values
     if kind == EventKind.SEVERITY_CHANGED:
@@ -169,6 +177,10 @@ def event_summary(event) -> str:
                                            "Unmatched email"),
         EventKind.CONTACT_UNREACHABLE: _("%(new)s cannot be reached: their email bounced"),
         EventKind.FOLLOWED_UP: _("The customer wrote after it was closed: the answer is in %(new)s"),
+        EventKind.WAITING_REMINDER: _("Inloop reminded the customer that we are waiting for their answer"),
+        EventKind.WAITING_ENDED: _("No answer from the customer: waiting ended, the update clock runs again and "
+                                   "the owner was told"),
+        EventKind.CLOSURE_ANNOUNCED: _("Office closed %(first_day)s – %(last_day)s: announced to %(to)s"),
     }
     line = lines.get(kind)
     return line % values if line else str(EventKind(kind).label if kind in EventKind.values else kind)
@@ -196,7 +208,7 @@ def is_conversation(event) -> bool:
 def is_system(event) -> bool:
     return event.kind.startswith("clock_") or event.kind in {
         EventKind.BREACH_CLEARED, EventKind.AUTO_STATUS_EMAIL, EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT,
-        EventKind.INBOUND_AUTOMATIC}
+        EventKind.INBOUND_AUTOMATIC, EventKind.WAITING_REMINDER, EventKind.WAITING_ENDED, EventKind.CLOSURE_ANNOUNCED}
 
 
 @register.filter

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Callable
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from issues import selectors, services
@@ -69,6 +70,7 @@ def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compo
         "now": timezone.now(),
         "recipients": contacts.recipients,
         "to": contacts.to,
+        "waiting_reminder_days": settings.WAITING_REMINDER_WORKING_DAYS,
         **page_forms(issue, contacts=contacts, compose=compose, **bound),
     }
     template = "issues/_issue.html" if is_htmx(request) else "issues/detail.html"
@@ -111,7 +113,17 @@ def update_sent(event: IssueEvent) -> tuple[int, str]:
         return messages.WARNING, (_("Nobody received this update by email: it is on the timeline only and the "
                                     "update clock keeps running. Call %(customer)s.")
                                   % {"customer": event.issue.customer.name})
+    if event.data.get("asks"):
+        issue = event.issue
+        return messages.SUCCESS, (_("Sent: the issue waits for the customer's answer. Without one they are "
+                                    "reminded on %(remind)s, and on %(ends)s the update clock runs again.")
+                                  % {"remind": local_time(issue.waiting_remind_at),
+                                     "ends": local_time(issue.waiting_ends_at)})
     return messages.SUCCESS, _("Your update is on the timeline and on its way to the customer.")
+
+
+def local_time(moment) -> str:
+    return formats.date_format(timezone.localtime(moment), "D Y-m-d H:i") if moment else "—"
 
 
 @issue_action
@@ -119,7 +131,8 @@ def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, PublicUpdateForm(request.POST), "update_form",
         lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
-                                          promised_update_at=data["promised_update_at"], token=data["token"]),
+                                          promised_update_at=data["promised_update_at"], token=data["token"],
+                                          wait=data["wait"]),
         update_sent,
     )
 

@@ -11,10 +11,9 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from issues import services
-from issues.models import Status
 from issues.scan import scan_sla
 from tests.browser.conftest import screenshot, sign_in
-from tests.factories import make_issue
+from tests.factories import make_issue, wait_on_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,7 +56,7 @@ def this_morning(people: dict) -> None:
                          now=ago(hours=1), promised_update_at=ago(hours=-20))
     waiting = make_issue(customer=acme, at=ago(days=4), severity="green", owner=colleague, title="Label size")
     services.acknowledge(issue=waiting, by=colleague, now=ago(days=4) + timedelta(hours=1))
-    services.change_status(issue=waiting, status=Status.WAITING_ON_CUSTOMER, by=colleague, now=ago(days=3))
+    wait_on_customer(waiting, by=colleague, now=ago(days=3))
     scan_sla()
 
 

@@ -12,7 +12,6 @@ from playwright.sync_api import Page, expect
 
 from inbound.models import Outcome
 from inbound.pipeline import receive
-from issues import services
 from issues.models import (
     Contact,
     Customer,
@@ -26,7 +25,7 @@ from notifications.compose import rendered
 from notifications.delivery import deliver_due
 from notifications.models import OutboundEmail
 from tests.browser.conftest import ARTIFACTS, screenshot
-from tests.factories import make_issue
+from tests.factories import make_issue, wait_on_customer
 from tests.inbound.mail import answer_to, bounce_of, email_from
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -76,10 +75,9 @@ def hana_opens_an_issue_for_grace(page: Page, live_server) -> Issue:
 
 def hana_asks_and_waits(page: Page) -> None:
     page.get_by_label("Update to the customer").fill(QUESTION)
-    page.get_by_role("button", name="Send update").click()
+    page.get_by_role("button", name="Send and wait for their answer").click()
     expect(page.locator(".timeline .entry-public").first).to_contain_text(QUESTION)
-    page.get_by_label("Status").select_option(label="Waiting on customer")
-    page.get_by_role("button", name="Change status").click()
+    expect(page.locator(".timeline .entry-public").first).to_contain_text("Sent and waiting for their answer.")
     expect(page.locator("header").get_by_text("Waiting on customer", exact=True)).to_be_visible()
     expect(page.locator(".clocks")).to_contain_text("paused: waiting on customer")
 
@@ -158,8 +156,7 @@ def test_a_strangers_email_waits_in_unmatched_email_until_hana_attaches_it_by_it
 def waiting_issue(customer: Customer, manager, title: str, question: str) -> Issue:
     issue = make_issue(customer=customer, at=timezone.now() - timedelta(hours=3), title=title,
                        reporter=customer.contacts.get(), owner=manager)
-    services.post_update(issue=issue, body=question, public=True, by=manager)
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager)
+    wait_on_customer(issue, by=manager, body=question)
     deliver_due()
     return Issue.objects.get(pk=issue.pk)
 

@@ -20,7 +20,7 @@ from issues.models import EventKind, IssueEvent, Status
 from notifications import tokens
 from notifications.delivery import deliver_due
 from notifications.models import OutboundEmail
-from tests.factories import make_issue
+from tests.factories import make_issue, wait_on_customer
 from tests.imapserver import dovecot, imap_server  # noqa: F401  (fixtures)
 from tests.inbound.mail import answer_to, email_from
 
@@ -108,7 +108,7 @@ def test_the_pipe_says_try_again_later_when_it_cannot_store(tmp_path):
 def test_answers_fetched_from_a_real_mailbox_land_once_even_when_fetched_again(acknowledged_issue, contact, manager,
                                                                                imap_server, settings):  # noqa: F811
     settings.INBOUND_IMAP_URL = imap_server.url
-    services.change_status(issue=acknowledged_issue, status=Status.WAITING_ON_CUSTOMER, by=manager)
+    wait_on_customer(acknowledged_issue, by=manager)
     deliver_due()
     row = OutboundEmail.objects.filter(contact=contact).latest("pk")
     imap_server.append(answer_to(row, "Here is what you asked for."))

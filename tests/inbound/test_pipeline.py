@@ -22,6 +22,7 @@ from tests.factories import (
     CustomerFactory,
     TeamFactory,
     make_issue,
+    wait_on_customer,
 )
 from tests.inbound.mail import answer_to, bounce_of, email_from
 
@@ -40,7 +41,7 @@ def waiting_issue(customer, contact, manager):
     issue = make_issue(customer=customer, at=timezone.now() - timedelta(hours=3), reporter=contact, owner=manager,
                        title="Tracking page is blank")
     services.post_update(issue=issue, body="Could you send us a screenshot?", public=True, by=manager)
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager)
+    wait_on_customer(issue, by=manager)
     deliver_due()
     issue.refresh_from_db()
     return issue

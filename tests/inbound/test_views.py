@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from inbound.models import InboundMessage, Outcome
 from inbound.pipeline import receive
-from issues import services
 from issues.models import Contact, EventKind, IssueEvent, Status
 from notifications.delivery import deliver_due
 from notifications.models import OutboundEmail
-from tests.factories import make_issue
+from tests.factories import make_issue, wait_on_customer
 from tests.inbound.mail import email_from
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +114,7 @@ def test_the_original_is_plain_text_and_attachments_always_download(hana, team):
 
 
 def test_the_issue_page_shows_the_customers_words_with_the_original_one_click_away(hana, issue, contact, manager):
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager)
+    wait_on_customer(issue, by=manager)
     deliver_due()
     receive(email_from(contact.email, subject=f"Re: [{issue.reference}] invoices", body="Found them, thanks!"))
 
@@ -135,8 +134,7 @@ def test_the_development_mailbox_is_only_there_with_debug(hana, settings):
 def test_answering_as_the_customer_in_the_development_mailbox_closes_the_loop(hana, issue, contact, manager,
                                                                              settings):
     settings.DEBUG = True
-    services.post_update(issue=issue, body="Could you send the invoice numbers?", public=True, by=manager)
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager)
+    wait_on_customer(issue, by=manager, body="Could you send the invoice numbers?")
     deliver_due()
     row = OutboundEmail.objects.filter(contact=contact, kind="public_update").get()
     assert "Could you send the invoice numbers?" in hana.get(reverse("dev_mailbox")).content.decode()

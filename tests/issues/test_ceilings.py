@@ -22,7 +22,7 @@ from issues.defaults import DEFAULT_CALENDAR
 from issues.models import Breach, BusinessCalendar, Clock, Status
 from issues.scan import scan_sla
 from issues.sla import Facts, Rules
-from tests.factories import ContactFactory, make_issue
+from tests.factories import ContactFactory, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -92,20 +92,41 @@ def test_an_issue_opened_on_a_tuesday_keeps_its_working_day_when_that_is_sooner(
 
 
 @pytest.mark.django_db
-def test_waiting_on_the_customer_before_chuseok_does_not_count_against_the_week(office_hours, customer, manager):
-    # Acknowledged Monday 29 September 10:00; an hour later we ask a question, and the customer answers on
-    # Thursday 2 October 10:00: 71 hours of their time, 26 of them our working hours.
+def test_a_question_asked_before_chuseok_still_gets_news_within_a_week_of_asking(office_hours, customer, manager):
+    # Acknowledged Monday 29 September 10:00; at 11:00 we ask a question ("send and wait"), and the customer
+    # answers on Thursday 2 October 10:00: 71 hours of their time, 26 of them our working hours.
     issue = make_issue(customer=customer, at=seoul(2025, 9, 29, 9), owner=manager)
     services.acknowledge(issue=issue, by=manager, now=seoul(2025, 9, 29, 10))
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager, now=seoul(2025, 9, 29, 11))
+    wait_on_customer(issue, by=manager, now=seoul(2025, 9, 29, 11))
     services.change_status(issue=issue, status=Status.IN_PROGRESS, by=manager, now=seoul(2025, 10, 2, 10))
     issue.refresh_from_db()
 
     assert (issue.update_paused_for, issue.update_paused_calendar_time) == (26 * HOUR, 71 * HOUR)
-    # The working week would end Wednesday 15 October 18:00. One hour had run before the pause: six days
-    # and 23 hours are left after it, not three and a bit as the working hours of the pause would leave.
-    assert office_hours.add(seoul(2025, 9, 29, 10), 45 * HOUR + 26 * HOUR) == seoul(2025, 10, 15, 18)
-    assert issue.update_due_at == seoul(2025, 10, 9, 9)
+    # The working week after the question, plus the pause, would end on Thursday 16 October, past Chuseok.
+    # But the question was the last message the customer had from us: they hear again within a week of it,
+    # on Monday 6 October in the middle of Chuseok (the owner was told before the closure to write first).
+    assert office_hours.add(seoul(2025, 9, 29, 11), 45 * HOUR + 26 * HOUR) > seoul(2025, 10, 15, 18)
+    assert issue.update_due_at == seoul(2025, 10, 6, 11)
+
+
+@pytest.mark.django_db
+def test_a_question_asked_before_seollal_is_followed_up_a_week_later_not_on_the_third_working_day_after(
+        office_hours, customer, contact, manager):
+    # Thursday 12 February 10:00 we ask; the office is closed Saturday 14 to Wednesday 18. Three working days
+    # would be Thursday 19, Friday 20 and Monday 23: eleven days of silence. The reminder comes with the end
+    # of the wait instead, a week after the question, and the owner hears the same hour.
+    issue = make_issue(customer=customer, at=BEFORE_SEOLLAL - DAY, owner=manager, reporter=contact)
+    services.acknowledge(issue=issue, by=manager, now=BEFORE_SEOLLAL - DAY + HOUR)
+    wait_on_customer(issue, by=manager, now=BEFORE_SEOLLAL)
+    issue.refresh_from_db()
+    assert issue.waiting_remind_at == issue.waiting_ends_at == seoul(2026, 2, 19, 10)
+
+    assert scan_sla(now=seoul(2026, 2, 19, 9, 59)).waiting_reminders == 0
+    report = scan_sla(now=seoul(2026, 2, 19, 10))
+    assert (report.waiting_reminders, report.waits_ended) == (1, 1)
+    issue.refresh_from_db()
+    assert issue.status == Status.IN_PROGRESS
+    assert issue.update_due_at == seoul(2026, 2, 26, 10)  # a week after the reminder, the customer's last news
 
 
 @pytest.mark.django_db
@@ -198,7 +219,7 @@ def test_no_due_time_ever_lies_beyond_its_calendar_ceiling(calendar, rules, star
     assert acknowledge.due_at == min(calendar.add(start, rules.acknowledge_within), start + sla.ACKNOWLEDGE_CEILING)
     business = calendar.add(start, rules.update_every + paused_for)
     if promised is not None:
-        business = min(business, calendar.add(promised, paused_for) if paused_for else promised)
+        business = min(business, promised)  # a promise is a date: waiting does not move it
     assert update.due_at == min(business, start + paused_calendar_time + sla.UPDATE_CEILING)
     assert start < acknowledge.at_risk_at <= acknowledge.due_at
     assert update.at_risk_at <= update.due_at

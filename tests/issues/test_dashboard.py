@@ -15,15 +15,22 @@ from issues.dashboard import (
     BREACHED,
     DUE_24H,
     DUE_TODAY,
+    WAITING,
     Moment,
     by_customer,
     by_owner,
     now_tiles,
 )
-from issues.models import BusinessCalendar, Status
+from issues.models import BusinessCalendar
 from issues.scan import scan_sla
 from issues.templatetags.dashboard import inbox_url
-from tests.factories import ContactFactory, CustomerFactory, TeamFactory, make_issue
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    TeamFactory,
+    make_issue,
+    wait_on_customer,
+)
 from tests.issues.views_helpers import ago
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -52,7 +59,7 @@ def morning(team, customer, contact, hanbit, manager, colleague, lead, outsider)
     ContactFactory(customer=hanbit, follows_all_issues=True)
     paused = make_issue(customer=customer, at=NOW - 11 * DAY, severity="green", owner=colleague, title="Paused")
     services.acknowledge(issue=paused, by=colleague, now=NOW - 10 * DAY - HOUR)
-    services.change_status(issue=paused, status=Status.WAITING_ON_CUSTOMER, by=colleague, now=NOW - 9 * DAY)
+    wait_on_customer(paused, by=colleague, now=NOW - 2 * DAY)  # still waiting this morning
     due_today = make_issue(customer=customer, at=NOW - 7 * DAY, severity="blue", owner=manager, title="Due today")
     services.acknowledge(issue=due_today, by=manager, now=NOW - 6 * DAY - 20 * HOUR)  # update due 14:00 today
     cleared = make_issue(customer=customer, at=NOW - 3 * DAY, severity="orange", owner=manager, title="Cleared")
@@ -82,8 +89,10 @@ def test_now_counts_breached_due_within_a_day_and_updates_due_today_by_severity(
     assert counts(tiles) == {
         BREACHED: (2, {"red": 1, "blue": 1}),  # the fire and the unassigned one; never the other team's
         DUE_24H: (3, {"orange": 1, "blue": 2}),  # soon (ack at 13:00), due today (14:00), promised (06:00)
-        DUE_TODAY: (1, {"blue": 1}),  # the promise falls tomorrow; the paused issue counts nowhere
+        DUE_TODAY: (1, {"blue": 1}),  # the promise falls tomorrow; the paused issue counts nowhere ...
+        WAITING: (1, {"green": 1}),  # ... but as waiting on the customer
     }
+    assert tiles[-1].since == NOW - 2 * DAY  # the longest wait began with the question
 
 
 def test_each_owner_shows_open_breached_at_risk_oldest_unacknowledged_and_longest_silence(
@@ -94,7 +103,7 @@ def test_each_owner_shows_open_breached_at_risk_oldest_unacknowledged_and_longes
              for row in rows]
     assert table == [
         (manager, 2, 1, 1, NOW - 2 * HOUR, NOW - 6 * DAY - 20 * HOUR),  # the fire never heard; due today since ack
-        (colleague, 2, 0, 1, NOW - HOUR, NOW - HOUR),  # the paused issue is left out of silence
+        (colleague, 2, 0, 1, NOW - HOUR, NOW - 2 * DAY),  # the question is the waiting issue's last news
         (lead, 1, 0, 1, None, NOW - HOUR),
         (None, 1, 1, 0, NOW - 30 * HOUR, NOW - 30 * HOUR),  # unassigned, always last
     ]

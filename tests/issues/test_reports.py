@@ -16,7 +16,7 @@ from issues.dashboard import Moment
 from issues.models import Breach, Clock, Status
 from issues.reports import Share, cached_compliance, compliance, excel_safe
 from issues.scan import scan_sla
-from tests.factories import CustomerFactory, UserFactory, make_issue
+from tests.factories import CustomerFactory, UserFactory, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 TODAY = datetime(2025, 3, 11, 0, 0, tzinfo=SEOUL)
@@ -45,15 +45,15 @@ def history(team, customer, contact, manager):
     services.resolve(issue=old, by=manager, now=day(38, 9))  # update cycle met: only in the 90 days
     waiting = make_issue(customer=customer, at=day(5, 8), severity="green", owner=manager)
     services.acknowledge(issue=waiting, by=manager, now=day(5, 9))  # met, 1 h
-    services.change_status(issue=waiting, status=Status.WAITING_ON_CUSTOMER, by=manager, now=day(4, 9))
-    services.post_update(issue=waiting, body="Any news?", public=True, by=manager, now=day(3, 12))  # met, paused
+    wait_on_customer(waiting, by=manager, now=day(4, 9))
+    services.post_update(issue=waiting, body="Any news?", public=True, by=manager, now=day(3, 12))  # met; we go on
     late = make_issue(customer=customer, at=day(3, 9), severity="red", owner=manager)
     assert scan_sla(now=day(3, 10, 5)).breaches == 1  # acknowledge missed
     services.acknowledge(issue=late, by=manager, now=day(3, 11))  # ends the breached cycle: not met, 2 h
     fine = make_issue(customer=customer, at=day(2, 10), severity="red", owner=manager)
     services.acknowledge(issue=fine, by=manager, now=day(2, 10, 30))  # met, 30 min
     moved = make_issue(customer=customer, at=day(2, 9), severity="blue", owner=manager)
-    services.change_status(issue=moved, status=Status.WAITING_ON_CUSTOMER, by=manager, now=day(2, 10))  # ack met
+    wait_on_customer(moved, by=manager, now=day(2, 10))  # ack met
     # ...and its update clock starts paused: a start, not the end of an update cycle
     assert scan_sla(now=day(2, 11, 5)).breaches == 1  # the late issue's update missed; it still runs
     services.post_update(issue=fine, body="Found it.", public=True, by=manager, now=day(2, 12))  # met
@@ -80,13 +80,13 @@ def test_compliance_counts_met_cycles_when_they_end_and_missed_ones_when_they_br
     assert rows["orange"].acknowledge[seven] == Share(met=2, missed=0)  # resolved before acknowledging; reopened
     assert rows["blue"].acknowledge[seven] == Share(met=2, missed=0)  # by a public update, by waiting on them...
     assert rows["blue"].update[seven] == Share(met=0, missed=0)  # ...which start the update clock, not end it
-    assert rows["green"].update[seven] == Share(met=1, missed=0)  # an update while waiting on the customer
+    assert rows["green"].update[seven] == Share(met=2, missed=0)  # the question, then an update while waiting
     assert rows["all"].acknowledge[seven] == Share(met=6, missed=1)
-    assert rows["all"].update[seven] == Share(met=3, missed=1)
+    assert rows["all"].update[seven] == Share(met=4, missed=1)
     assert rows["all"].acknowledge[thirty] == rows["all"].acknowledge[seven]
     assert rows["all"].acknowledge[ninety] == Share(met=7, missed=1)
-    assert rows["all"].update[ninety] == Share(met=4, missed=1)
-    assert (rows["all"].acknowledge[seven].percent, rows["all"].update[seven].percent) == (85, 75)
+    assert rows["all"].update[ninety] == Share(met=5, missed=1)
+    assert (rows["all"].acknowledge[seven].percent, rows["all"].update[seven].percent) == (85, 80)
 
 
 def test_a_cleared_breach_still_counts_as_missed(team, history):
@@ -197,4 +197,4 @@ def test_the_owner_csv_has_the_rows_of_the_table(jisoo, team, history, manager):
     assert rows[0] == ["Owner", "Open issues", "Breached", "Due within 24 h", "Oldest unacknowledged since",
                        "Longest silence since"]
     assert [row[0] for row in rows[1:]] == ["Hana Lee", "Daniel Cho", "Jisoo Kim", "Unassigned"]
-    assert rows[1][1:3] == ["5", "3"]  # five open; the two waiting on the customer are paused, the rest breached
+    assert rows[1][1:3] == ["5", "4"]  # five open; the one still waiting on the customer is paused, the rest breached

@@ -22,7 +22,7 @@ from issues.models import (
 from issues.scan import scan_sla
 from notifications.compose import rendered
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import ContactFactory, make_issue
+from tests.factories import ContactFactory, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=SEOUL)  # the start of a working week
@@ -203,16 +203,18 @@ def test_a_human_public_update_clears_the_breach_and_restarts_the_clock(customer
     assert Breach.objects.filter(issue=issue, clock=Clock.UPDATE).count() == 2
 
 
-def test_waiting_on_the_customer_pauses_the_update_clock_and_resumes_with_the_time_left(customer, manager):
+def test_waiting_on_the_customer_reminds_them_once_and_their_answer_gets_a_whole_window(customer, manager):
     issue = make_issue(customer=customer, at=MONDAY, severity="red", owner=manager)
     services.acknowledge(issue=issue, by=manager, now=MONDAY)
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager, now=MONDAY + 6 * HOUR)
+    wait_on_customer(issue, by=manager, now=MONDAY + 6 * HOUR)
 
-    assert scan_sla(now=MONDAY + 5 * DAY) == scan_sla(now=MONDAY + 5 * DAY)  # nothing, twice
+    assert scan_sla(now=MONDAY + 3 * DAY + 5 * HOUR).waiting_reminders == 0
+    assert scan_sla(now=MONDAY + 3 * DAY + 6 * HOUR).waiting_reminders == 1  # three days after the question
+    assert scan_sla(now=MONDAY + 5 * DAY) == scan_sla(now=MONDAY + 5 * DAY)  # nothing more, twice
     assert not Breach.objects.exists()
 
     services.change_status(issue=issue, status=Status.IN_PROGRESS, by=manager, now=MONDAY + 5 * DAY)
-    due = MONDAY + 5 * DAY + 18 * HOUR
+    due = MONDAY + 6 * DAY  # the question was news: a whole day from their answer
     assert scan_sla(now=due - MINUTE).breaches == 0
     assert scan_sla(now=due + MINUTE).breaches == 1
 
@@ -258,7 +260,8 @@ def test_the_command_runs_the_same_scan_and_says_what_it_did(customer, manager):
     output = StringIO()
     call_command("scan_sla", stdout=output)
 
-    assert output.getvalue().strip() == "SLA scan: 0 warning(s), 1 breach(es), 0 automatic status email(s)."
+    assert output.getvalue().strip() == ("SLA scan: 0 warning(s), 1 breach(es), 0 automatic status email(s), "
+                                         "0 waiting reminder(s), 0 wait(s) ended.")
 
 
 def test_the_beat_task_runs_the_same_scan(customer, manager, settings):
@@ -266,6 +269,7 @@ def test_the_beat_task_runs_the_same_scan(customer, manager, settings):
 
     make_issue(customer=customer, at=MONDAY - DAY, severity="red", owner=manager)
 
-    assert scan_sla_task.apply().get() == {"warnings": 0, "breaches": 1, "auto_emails": 0}
+    assert scan_sla_task.apply().get() == {"warnings": 0, "breaches": 1, "auto_emails": 0, "waiting_reminders": 0,
+                                           "waits_ended": 0}
     assert settings.CELERY_BEAT_SCHEDULE["scan-sla"]["task"] == scan_sla_task.name
     assert settings.CELERY_BEAT_SCHEDULE["scan-sla"]["schedule"] == 60.0

@@ -24,7 +24,7 @@ from issues.defaults import DEFAULT_CALENDAR
 from issues.models import Breach, BusinessCalendar, Clock, Status
 from issues.scan import scan_sla
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import ContactFactory, bulk_issues, make_issue
+from tests.factories import ContactFactory, bulk_issues, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=SEOUL)
@@ -50,7 +50,7 @@ def test_eight_weeks_hour_by_hour_send_exactly_the_expected_emails(customer, con
     services.acknowledge(issue=silent_blue, by=manager, now=MONDAY)
     forgotten = make_issue(customer=customer, at=MONDAY, severity="green", owner=manager, title="forgotten green")
     waiting = make_issue(customer=customer, at=MONDAY, severity="red", owner=manager, title="waiting red")
-    services.change_status(issue=waiting, status=Status.WAITING_ON_CUSTOMER, by=manager, now=MONDAY)
+    wait_on_customer(waiting, by=manager, now=MONDAY)
     OutboundEmail.objects.all().delete()  # count only what the monitor sends
 
     for hour in range(1, 8 * 7 * 24 + 1):
@@ -79,10 +79,17 @@ def test_eight_weeks_hour_by_hour_send_exactly_the_expected_emails(customer, con
     assert sent[(EmailKind.AT_RISK, "forgotten green")] == 1
     assert sent[(EmailKind.BREACH, "forgotten green")] == 2
     assert sent[(EmailKind.AUTO_STATUS, "forgotten green")] == 0
-    # Waiting on the customer the whole time: the update clock is paused, nothing is sent.
-    assert not any(title == "waiting red" for _kind, title in sent)
+    # Waiting red: asked on Monday 09:00, and the customer never answers. One reminder three days later;
+    # after seven days the wait ends (the owner is told) and its update clock runs again with its whole
+    # day: at risk after 18 h, overdue on day 8, then one automatic email a day: days 8..56.
+    assert sent[(EmailKind.WAITING_REMINDER, "waiting red")] == 1 * contacts
+    assert sent[(EmailKind.WAITING_ENDED, "waiting red")] == 1
+    assert sent[(EmailKind.AT_RISK, "waiting red")] == 1
+    assert sent[(EmailKind.BREACH, "waiting red")] == 2
+    assert sent[(EmailKind.AUTO_STATUS, "waiting red")] == 49 * contacts
     assert Breach.objects.filter(issue=forgotten, clock=Clock.ACKNOWLEDGE).count() == 1
-    assert Breach.objects.count() == 3
+    assert Breach.objects.filter(issue=waiting, clock=Clock.UPDATE).count() == 1
+    assert Breach.objects.count() == 4
 
 
 def wait_for_line(log: Path, text: str, timeout: float = 30) -> None:

@@ -193,7 +193,7 @@ def test_a_status_form_from_before_a_colleagues_change_is_refused(hana, daniel, 
     page = hana.get(issue.get_absolute_url()).content.decode()
     services.change_status(issue=issue, status="in_progress", by=colleague)
 
-    response = hana.post(url("issue_status", issue), {"status-status": "waiting_on_customer",
+    response = hana.post(url("issue_status", issue), {"status-status": "acknowledged",
                                                       "status-seen": hidden(page, "status-seen")})
 
     assert response.status_code == 400

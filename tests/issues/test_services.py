@@ -11,7 +11,7 @@ from django.forms.models import model_to_dict
 
 from issues import services
 from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Status
-from tests.factories import ContactFactory, CustomerFactory, make_issue
+from tests.factories import ContactFactory, CustomerFactory, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=SEOUL)
@@ -250,22 +250,23 @@ def test_starting_work_on_a_new_issue_acknowledges_it(customer, manager):
         Status.ACKNOWLEDGED, Status.IN_PROGRESS, True)
 
 
-def test_waiting_on_the_customer_pauses_the_update_clock_and_resumes_with_the_time_left(customer, manager):
+def test_asking_the_customer_pauses_the_update_clock_and_their_answer_gets_a_whole_window(customer, manager):
     issue = make_issue(customer=customer, at=T0, severity="red")
     services.acknowledge(issue=issue, by=manager, now=T0)  # update due T0 + 1 day
 
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager, now=T0 + 6 * HOUR)
+    wait_on_customer(issue, by=manager, now=T0 + 6 * HOUR)  # the question is news: a new cycle, paused at once
     issue.refresh_from_db()
     assert issue.update_due_at is None and issue.update_paused_at == T0 + 6 * HOUR
+    assert issue.status == Status.WAITING_ON_CUSTOMER
 
     services.change_status(issue=issue, status=Status.IN_PROGRESS, by=manager, now=T0 + 3 * DAY)
     issue.refresh_from_db()
     assert issue.update_paused_at is None
-    assert issue.update_due_at == T0 + 3 * DAY + 18 * HOUR
+    assert issue.update_due_at == T0 + 3 * DAY + DAY
     paused, resumed = issue.events.filter(kind__in=[EventKind.CLOCK_PAUSED, EventKind.CLOCK_RESUMED])
     assert (paused.kind, paused.actor, paused.at) == (EventKind.CLOCK_PAUSED, manager, T0 + 6 * HOUR)
     assert resumed.kind == EventKind.CLOCK_RESUMED
-    assert datetime.fromisoformat(resumed.data["due_at"]) == T0 + 3 * DAY + 18 * HOUR
+    assert datetime.fromisoformat(resumed.data["due_at"]) == T0 + 3 * DAY + DAY
 
 
 def test_a_resolved_issue_can_be_closed_but_a_closed_one_cannot_move(customer, manager):
@@ -394,7 +395,7 @@ def test_resolving_stops_both_clocks_and_clears_open_breaches(customer, manager)
 
 def test_resolving_while_waiting_on_the_customer_ends_the_pause(customer, manager):
     issue = make_issue(customer=customer, at=T0)
-    services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager, now=T0)
+    wait_on_customer(issue, by=manager, now=T0)
 
     services.resolve(issue=issue, by=manager, now=T0 + DAY)
 
@@ -492,3 +493,10 @@ def test_a_stranger_cannot_be_the_actor_who_takes_ownership(customer, outsider):
     assert Issue.objects.get(pk=issue.pk).owner is None
 
 
+
+
+def test_moving_to_waiting_without_a_message_is_refused(customer, manager):
+    issue = make_issue(customer=customer, at=T0, severity="red")
+
+    with pytest.raises(ValidationError, match="Send and wait"):
+        services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=manager, now=T0)

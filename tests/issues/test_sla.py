@@ -110,10 +110,40 @@ def test_resuming_keeps_the_time_that_was_left():
     assert clocks.update.due_at == resumed_at + 18 * HOUR
 
 
-def test_a_promise_moves_with_time_spent_waiting_on_the_customer():
+def test_a_promise_is_kept_however_long_we_waited_on_the_customer():
     clocks = sla.compute(acknowledged(T0, promised_update_at=T0 + 2 * DAY, paused_for=DAY), DEFAULT_RULES["blue"])
 
-    assert clocks.update.due_at == T0 + 3 * DAY
+    assert clocks.update.due_at == T0 + 2 * DAY
+
+
+def test_a_wait_reminds_the_customer_after_three_days_and_ends_after_seven():
+    clocks = sla.compute(acknowledged(T0, paused_at=T0), DEFAULT_RULES["red"])
+
+    assert clocks.update.state(T0 + 6 * DAY) is ClockState.PAUSED
+    assert clocks.waiting == sla.Waiting(remind_at=T0 + 3 * DAY, ends_at=T0 + 7 * DAY)
+
+
+def test_a_promise_made_before_the_wait_ends_it_on_the_promised_date():
+    clocks = sla.compute(acknowledged(T0, paused_at=T0, promised_update_at=T0 + 2 * DAY), DEFAULT_RULES["red"])
+
+    assert clocks.waiting == sla.Waiting(remind_at=T0 + 2 * DAY, ends_at=T0 + 2 * DAY)
+
+
+def test_a_breached_issue_moved_to_waiting_stays_breached():
+    # Red: one day between updates. The owner let it run five days over, then waited on the customer.
+    clocks = sla.compute(acknowledged(T0, paused_at=T0 + 6 * DAY), DEFAULT_RULES["red"])
+
+    assert clocks.update.state(T0 + 7 * DAY) is ClockState.BREACHED
+    assert clocks.update.due_at == T0 + DAY
+    assert clocks.auto_email_due_at is not None
+
+
+def test_after_a_wait_the_next_update_is_due_within_a_week_of_the_reminder():
+    # Blue around the clock (7 days): asked at T0, reminded on day 3, no answer; the wait ended on day 7.
+    facts = acknowledged(T0, paused_for=7 * DAY, paused_calendar_time=7 * DAY, last_heard_at=T0 + 3 * DAY)
+    clocks = sla.compute(facts, DEFAULT_RULES["blue"])
+
+    assert clocks.update.due_at == T0 + 10 * DAY
 
 
 def test_automatic_emails_fall_due_one_update_window_apart():
@@ -252,6 +282,41 @@ def test_pausing_and_resuming_keeps_the_remaining_time(start, rule, worked, paus
 
     resumed_at = pause_began + paused_for
     assert abs((due - resumed_at) - remaining_before) < timedelta(microseconds=2)
+
+
+@given(start=instants, rule=rules, waited=pauses, paused_later=pauses, heard_after=st.none() | pauses,
+       promise_offset=st.none() | windows)
+def test_no_update_is_due_more_than_a_week_after_the_customer_last_heard_from_us(
+        start, rule, waited, paused_later, heard_after, promise_offset):
+    start = real(start)
+    heard = start if heard_after is None else start + min(heard_after, waited)
+    facts = Facts(is_open=True, ack_started_at=start, acknowledged_at=start, update_started_at=start,
+                  paused_for=waited, paused_calendar_time=waited, last_heard_at=heard,
+                  promised_update_at=start + promise_offset if promise_offset is not None else None,
+                  paused_at=start + waited + paused_later if paused_later else None)
+    clocks = sla.compute(facts, rule)
+
+    if clocks.update.paused:
+        # Waiting: a reminder and the end of the wait both come within the limit of the wait's start.
+        assert facts.paused_at < clocks.waiting.remind_at <= clocks.waiting.ends_at <= facts.paused_at + sla.WAITING_LIMIT
+    else:
+        assert clocks.update.due_at <= heard + sla.UPDATE_CEILING
+        assert clocks.waiting == sla.NOT_WAITING or facts.paused_at is not None
+
+
+@given(start=instants, rule=rules, paused_after=pauses)
+def test_waiting_never_hides_a_breach(start, rule, paused_after):
+    start = real(start)
+    unpaused = sla.compute(Facts(is_open=True, ack_started_at=start, acknowledged_at=start, update_started_at=start),
+                           rule).update
+    paused = sla.compute(Facts(is_open=True, ack_started_at=start, acknowledged_at=start, update_started_at=start,
+                               paused_at=start + paused_after), rule).update
+
+    if start + paused_after >= unpaused.due_at:
+        assert paused.state(start + paused_after) is ClockState.BREACHED
+        assert paused.due_at == unpaused.due_at
+    else:
+        assert paused.paused
 
 
 @given(start=instants, rule=rules)

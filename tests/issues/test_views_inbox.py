@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from issues import services
 from issues.models import Issue, IssueEvent
-from tests.factories import CustomerFactory, make_issue
+from tests.factories import CustomerFactory, make_issue, wait_on_customer
 from tests.issues.views_helpers import ago, htmx, issues_for
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +77,7 @@ def test_every_row_shows_severity_reference_customer_owner_status_and_a_readable
 
 def test_a_waiting_issue_shows_its_paused_clock_and_a_promise_shows_its_day(hana, customer, contact, manager):
     waiting = make_issue(customer=customer, at=ago(hours=2), title="Waiting")
-    services.change_status(issue=waiting, status="waiting_on_customer", by=manager)
+    wait_on_customer(waiting, by=manager)
     promised = make_issue(customer=customer, at=ago(hours=2), title="Promised")
     services.post_update(issue=promised, body="Looking into it.", public=True, by=manager,
                          promised_update_at=ago(hours=-30))

@@ -177,12 +177,44 @@ def test_changing_severity_and_refusing_an_unknown_one(hana, issue):
 
 
 def test_changing_status_offers_only_the_moves_the_workflow_allows(hana, issue):
-    response = hana.post(url("issue_status", issue), {"status-status": "waiting_on_customer"})
+    page = hana.get(issue.get_absolute_url()).content.decode()
+    assert 'value="waiting_on_customer"' not in page  # waiting is "Send and wait", with a message
 
-    assert response.status_code == 302
+    assert hana.post(url("issue_status", issue), {"status-status": "waiting_on_customer"}).status_code == 400
+    assert hana.post(url("issue_status", issue), {"status-status": "in_progress"}).status_code == 302
+    issue.refresh_from_db()
+    assert issue.status == "in_progress"
+    assert hana.post(url("issue_status", issue), {"status-status": "closed"}).status_code == 400
+
+
+def test_send_and_wait_asks_the_customer_and_pauses_the_update_clock(hana, issue, contact):
+    response = hana.post(url("issue_update", issue), {"update-body": "Could you send us the export log?",
+                                                      "update-wait": "true"}, follow=True)
+
     issue.refresh_from_db()
     assert issue.status == "waiting_on_customer" and issue.update_paused_at is not None
-    assert hana.post(url("issue_status", issue), {"status-status": "closed"}).status_code == 400
+    assert issue.waiting_remind_at is not None and issue.waiting_ends_at is not None
+    html = response.content.decode()
+    assert "Sent: the issue waits for the customer&#x27;s answer." in html
+    assert "Waiting on the customer" in html and "clock runs again" in html
+    # A plain update afterwards means we go on without their answer.
+    hana.post(url("issue_update", issue), {"update-body": "We found it ourselves."})
+    issue.refresh_from_db()
+    assert issue.status == "in_progress" and issue.update_paused_at is None and issue.waiting_ends_at is None
+
+
+def test_send_and_wait_without_anyone_to_answer_is_refused_and_keeps_the_text(hana, issue, contact):
+    contact.receives_updates = False  # the only contact muted updates
+    contact.save()
+
+    response = hana.post(url("issue_update", issue), {"update-body": "Could you send us the export log?",
+                                                      "update-wait": "true"})
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "so nobody could answer" in html and "Could you send us the export log?" in html
+    issue.refresh_from_db()
+    assert issue.status != "waiting_on_customer"
 
 
 def test_resolving_then_reopening(hana, issue):

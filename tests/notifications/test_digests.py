@@ -16,7 +16,7 @@ from notifications.compose import rendered
 from notifications.digests import send_digests
 from notifications.models import EmailKind, OutboundEmail
 from notifications.tasks import send_digests_task
-from tests.factories import CustomerFactory, TeamFactory, UserFactory, make_issue
+from tests.factories import ContactFactory, CustomerFactory, TeamFactory, UserFactory, make_issue, wait_on_customer
 
 SEOUL = ZoneInfo("Asia/Seoul")
 MONDAY = datetime(2026, 11, 2, 9, 0, tzinfo=SEOUL)  # opening time of a working Monday
@@ -193,7 +193,7 @@ def test_queueing_digests_takes_a_fixed_number_of_queries(
         for hours in (2, 30):
             make_issue(customer=customer, at=MONDAY - hours * HOUR, severity="red", owner=owner)
 
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):
         assert send_digests(now=MONDAY + 5 * MINUTE) == people + 1  # and the lead
 
 
@@ -202,3 +202,18 @@ def test_beat_runs_the_digest_task_every_quarter_hour(weekend, settings):
 
     assert entry["task"] == send_digests_task.name
     assert entry["schedule"] == 900.0
+
+
+def test_the_lead_sees_how_many_issues_wait_on_the_customer_and_since_when(weekend, customer, lead, manager):
+    ContactFactory(customer=customer, follows_all_issues=True)
+    asked = make_issue(customer=customer, at=MONDAY - 4 * DAY, severity="blue", owner=manager, title="Exports")
+    wait_on_customer(asked, by=manager, now=MONDAY - 3 * DAY)
+
+    send_digests(now=MONDAY + 5 * MINUTE)
+
+    text = digest_to(lead).body_text
+    assert "Waiting on the customer: 1 (the longest since Fri 30 Oct 2026, 09:00)." in text
+    Profile.objects.create(user=lead, language="ko")
+    OutboundEmail.objects.filter(kind="digest").delete()
+    send_digests(now=MONDAY + 6 * MINUTE)
+    assert "고객 회신 대기: 1건 (가장 오래된 대기는 2026년 10월 30일 (금요일) 09:00부터)" in digest_to(lead).body_text

@@ -30,6 +30,7 @@ from issues.models import (
     Status,
     Team,
 )
+from notifications import emails
 from notifications.models import OutboundEmail
 
 DEMO_PASSWORD = "inloop-demo"
@@ -91,6 +92,12 @@ TITLES = {
         "3월 청구서에 중복 결제가 있습니다", "모바일 앱이 실행 직후 종료됩니다", "웹훅 재시도가 멈췄습니다",
         "보고서 합계가 CSV와 다릅니다", "주문 페이지 검색이 느립니다", "신규 사용자에게 초대 메일이 가지 않습니다",
     ],
+}
+# What an owner asks when the issue then waits on the customer ("send and wait").
+QUESTIONS = {
+    "en": ["Could you send us the error message and the time it happened?",
+           "Which invoice numbers are affected? We need two examples to go on."],
+    "ko": ["오류 메시지와 발생 시각을 보내 주실 수 있을까요?", "어떤 송장 번호에서 문제가 생기는지 두 건만 알려 주시면 이어서 확인하겠습니다."],
 }
 UPDATES = {
     "en": ["We reproduced the problem and are working on a fix.", "A fix is being tested on staging.",
@@ -234,8 +241,9 @@ class Command(BaseCommand):
             moment += (last_update_at - moment) * step / len(updates)
             services.post_update(issue=issue, body=text, public=step == len(updates) or rng.random() < 0.7,
                                  by=actor, now=moment)
-        if story.fate == "waiting":
-            services.change_status(issue=issue, status=Status.WAITING_ON_CUSTOMER, by=actor, now=moment)
+        if story.fate == "waiting" and emails.update_recipients([issue])[issue.pk]:
+            services.post_update(issue=issue, body=rng.choice(QUESTIONS[language]), public=True, by=actor,
+                                 now=min(moment + timedelta(minutes=5), now), wait=True)
         elif story.fate in {"resolved", "closed"}:
             services.resolve(issue=issue, by=actor, body=UPDATES[language][-1], now=moment)
             if story.fate == "closed":
