@@ -223,7 +223,7 @@ def last_heard() -> Coalesce:
 def customers_overview(user) -> QuerySet:
     """Visible customers with their open issue count, contact count and when they last heard from us.
 
-    "Last heard" is the quietest open issue's, as on the dashboard (``issues.dashboard.quiet_since``): news
+    "Last heard" is the quietest open issue's, as on the dashboard (``issues.reporting.counts.quiet_since``): news
     on one issue does not make up for silence on another. Correlated subqueries, not joins: no GROUP BY
     over the customer rows, and each reads one customer's slice of an index."""
     return visible_customers(user).select_related("team", "account_manager").annotate(

@@ -25,7 +25,7 @@ from django.db.models import Count, F, Min, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from issues.dashboard import display_name
+from issues.reporting.counts import display_name
 from issues.models import ClosedDay, Issue, Profile, Severity, Status, Team
 from issues.selectors import (
     SOON,

@@ -17,10 +17,10 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from issues import dashboard, reports
-from issues.charts import trend_chart
 from issues.ids import query_id
 from issues.models import Team
+from issues.reporting import compliance, counts, exports
+from issues.reporting.chart import trend_chart
 from issues.views.common import only_get
 
 # The customer table shows the quietest customers; ?customers=all shows every one.
@@ -46,7 +46,7 @@ class PeriodForm(forms.Form):
 
 def chosen_team(request: HttpRequest) -> tuple[Team, list[Team]]:
     """The team asked for (?team=<id>), or the first the user leads; a 404 for a team they do not lead."""
-    teams = list(dashboard.teams_led_by(request.user))
+    teams = list(counts.teams_led_by(request.user))
     if request.GET.get("team"):
         wanted = query_id(request.GET, "team")
         team = next((team for team in teams if team.pk == wanted), None)
@@ -67,57 +67,57 @@ def lead_page(view: Callable[..., HttpResponse]) -> Callable[[HttpRequest], Http
         team, teams = chosen_team(request)
         if refused := only_get(request):
             return refused
-        return view(request, team, teams, dashboard.Moment.of(team, timezone.now()))
+        return view(request, team, teams, counts.Moment.of(team, timezone.now()))
 
     return wrapper
 
 
-def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment,
+def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment: counts.Moment,
                      period_form: PeriodForm, *, status: int = 200) -> HttpResponse:
-    customers = dashboard.by_customer(team, moment)
+    customers = counts.by_customer(team, moment)
     show_all = request.GET.get("customers") == "all"
-    compliance = reports.cached_compliance(team, moment)
+    report = compliance.cached_compliance(team, moment)
     return render(request, "issues/dashboard.html", {
         "team": team,
         "teams": teams,
         "moment": moment,
         "now": moment.now,
-        "tiles": dashboard.now_tiles(team, moment),
-        "owners": dashboard.by_owner(team, moment),
+        "tiles": counts.now_tiles(team, moment),
+        "owners": counts.by_owner(team, moment),
         "customers": customers if show_all else customers[:CUSTOMERS_SHOWN],
         "customers_hidden": 0 if show_all else max(len(customers) - CUSTOMERS_SHOWN, 0),
-        "compliance": compliance,
-        "windows": reports.WINDOWS,
-        "chart": trend_chart(compliance.trend),
+        "compliance": report,
+        "windows": compliance.WINDOWS,
+        "chart": trend_chart(report.trend),
         "period_form": period_form,
     }, status=status)
 
 
 @lead_page
-def dashboard_page(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
+def dashboard_page(request: HttpRequest, team: Team, teams: list[Team], moment: counts.Moment) -> HttpResponse:
     last = moment.now.astimezone(moment.zone).date()
     period = PeriodForm(initial={"first": last - timedelta(days=29), "last": last})
     return render_dashboard(request, team, teams, moment, period)
 
 
 def csv_response(name: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(reports.csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(exports.csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @lead_page
-def breaches_csv(request: HttpRequest, team: Team, teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
+def breaches_csv(request: HttpRequest, team: Team, teams: list[Team], moment: counts.Moment) -> HttpResponse:
     form = PeriodForm(request.GET)
     if not form.is_valid():
         return render_dashboard(request, team, teams, moment, form, status=400)
     first, last = form.cleaned_data["first"], form.cleaned_data["last"]
-    return csv_response(f"breaches-team-{team.pk}-{first}-{last}.csv", reports.breach_header(),
-                        reports.breach_rows(team, first, last, moment))
+    return csv_response(f"breaches-team-{team.pk}-{first}-{last}.csv", exports.breach_header(),
+                        exports.breach_rows(team, first, last, moment))
 
 
 @lead_page
-def owners_csv(request: HttpRequest, team: Team, _teams: list[Team], moment: dashboard.Moment) -> HttpResponse:
+def owners_csv(request: HttpRequest, team: Team, _teams: list[Team], moment: counts.Moment) -> HttpResponse:
     day = moment.now.astimezone(moment.zone).date()
-    return csv_response(f"owners-team-{team.pk}-{day}.csv", reports.owner_header(),
-                        reports.owner_rows(dashboard.by_owner(team, moment), moment))
+    return csv_response(f"owners-team-{team.pk}-{day}.csv", exports.owner_header(),
+                        exports.owner_rows(counts.by_owner(team, moment), moment))

@@ -15,7 +15,7 @@ from django.urls import reverse
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from issues.reports import excel_safe
+from issues.reporting.exports import excel_safe
 from issues.scan import scan_sla
 from tests.factories import make_issue
 

@@ -11,7 +11,8 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from issues import services
-from issues.dashboard import (
+from issues.models import BusinessCalendar
+from issues.reporting.counts import (
     BREACHED,
     DUE_24H,
     DUE_TODAY,
@@ -21,9 +22,8 @@ from issues.dashboard import (
     by_owner,
     now_tiles,
 )
-from issues.models import BusinessCalendar
 from issues.scan import scan_sla
-from issues.templatetags.dashboard import inbox_url
+from issues.templatetags.reporting import inbox_url
 from tests.factories import (
     ContactFactory,
     CustomerFactory,

@@ -12,9 +12,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from issues import services
-from issues.dashboard import Moment
-from issues.models import Breach, Clock, Status
-from issues.reports import Share, cached_compliance, compliance, excel_safe
+from issues.models import Breach, Clock
+from issues.reporting.compliance import Share, cached_compliance, compliance
+from issues.reporting.counts import Moment
+from issues.reporting.exports import excel_safe
 from issues.scan import scan_sla
 from tests.factories import CustomerFactory, UserFactory, make_issue, wait_on_customer
 

@@ -9,7 +9,7 @@ from datetime import date
 from django.utils import formats
 from django.utils.translation import gettext as _
 
-from issues.reports import Share, TrendDay
+from issues.reporting.compliance import Share, TrendDay
 
 WIDTH, HEIGHT = 1000, 190
 LEFT, RIGHT, TOP, BOTTOM = 40, 24, 10, 26

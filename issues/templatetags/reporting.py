@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from issues.models import Team
-from issues.reports import Share
+from issues.reporting.compliance import Share
 from issues.templatetags.inloop import span
 
 register = template.Library()

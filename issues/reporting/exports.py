@@ -1,0 +1,89 @@
+"""What team leads take away: the breaches and the per-owner table as spreadsheets (CSV), safe to open in
+Excel whatever the list separator, and Korean names intact."""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+
+from django.utils.translation import gettext as _
+
+from issues import periods
+from issues.models import Breach, Clock, Severity, Team
+from issues.reporting.counts import Moment, OwnerRow, display_name
+
+# A spreadsheet runs a cell starting with one of these as a formula ("formula injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet whose list separator is ";" (or that splits on tabs or lines) cuts our "," cells into pieces:
+# each piece that would start with a formula sign, after the spaces and opening quote an import skips,
+# gets its own apostrophe. Full-width signs too: Korean and Japanese input methods type them.
+FORMULA_AFTER_SEPARATOR = re.compile(r"(^|[;,\t\r\n])(?=[\s\"]*[=+\-@＝＋－＠])")
+
+
+def excel_safe(value: object) -> object:
+    """Text that a spreadsheet would run as a formula gets an apostrophe: shown, never run. So does every
+    piece of it that a split on another list separator would turn into a formula (``x;=1+1``)."""
+    if not isinstance(value, str):
+        return value
+    if value.startswith(FORMULA_STARTS):
+        value = "'" + value
+    return FORMULA_AFTER_SEPARATOR.sub(r"\1'", value)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer can feed a streaming response."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_lines(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """The CSV text line by line, with a byte-order mark so Excel reads UTF-8 (Korean names) correctly."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow([excel_safe(cell) for cell in header])
+    for row in rows:
+        yield writer.writerow([excel_safe(cell) for cell in row])
+
+
+def local(moment_value: datetime | None, moment: Moment) -> str:
+    return moment_value.astimezone(moment.zone).strftime("%Y-%m-%d %H:%M") if moment_value else ""
+
+
+def breach_header() -> list[str]:
+    return [_("Issue"), _("Title"), _("Customer"), _("Owner"), _("Severity"), _("Clock"), _("Due at"),
+            _("Breached at"), _("Cleared at"), _("Hours late")]
+
+
+def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator[list]:
+    """Breaches of the team that happened between two local dates (both included), oldest first. Hours late:
+    from the due time to when the breach was cleared, or to now while it lasts.
+
+    The labels are translated now, in the request's language; the rows are read while the response streams."""
+    severities = {value: str(label) for value, label in Severity.choices}
+    clocks = {value: str(label) for value, label in Clock.choices}
+    since, until = periods.local_span(first, last, moment.zone)  # 0001-01-01 and 9999-12-31 are days too
+    rows = Breach.objects.filter(
+        issue__customer__team=team, breached_at__gte=since, breached_at__lt=until,
+    ).select_related("issue__customer", "issue__owner").order_by("breached_at", "pk")
+
+    def row(breach: Breach) -> list:
+        issue = breach.issue
+        late = (breach.cleared_at or moment.now) - breach.due_at
+        return [issue.reference, issue.title, issue.customer.name, display_name(issue.owner) if issue.owner else "",
+                severities[breach.severity], clocks[breach.clock], local(breach.due_at, moment),
+                local(breach.breached_at, moment), local(breach.cleared_at, moment),
+                round(max(late.total_seconds(), 0) / 3600, 1)]
+
+    return (row(breach) for breach in rows.iterator(chunk_size=2000))
+
+
+def owner_header() -> list[str]:
+    return [_("Owner"), _("Open issues"), _("Breached"), _("Due within 24 h"), _("Oldest unacknowledged since"),
+            _("Longest silence since")]
+
+
+def owner_rows(rows: list[OwnerRow], moment: Moment) -> list[list]:
+    return [[display_name(row.owner) if row.owner else _("Unassigned"), row.open, row.breached, row.due_24h,
+             local(row.oldest_unacknowledged, moment), local(row.quiet_since, moment)] for row in rows]
