@@ -11,7 +11,7 @@ from issues.models import BusinessCalendar, ClosedDay, Customer, Issue, SlaPolic
 
 def clock_setup(issue: Issue) -> tuple[sla.Rules, sla.Calendar]:
     """The issue's severity policy, and the calendar its windows are counted on."""
-    policy = SlaPolicy.objects.get(severity=issue.severity)
+    policy = SlaPolicy.objects.get(severity=issue.severity, tier=None)
     calendar = None
     if policy.business_time:
         model = business_calendar_of(issue.customer)
@@ -35,7 +35,7 @@ class ClockSetups:
 
     def __init__(self, issues: Iterable[Issue]) -> None:
         issues = list(issues)
-        self.policies = {policy.severity: policy for policy in SlaPolicy.objects.all()}
+        self.policies = {policy.severity: policy for policy in SlaPolicy.objects.filter(tier=None)}
         calendar_ids = {issue.customer.calendar_id for issue in issues} | {issue.customer.team.calendar_id
                                                                          for issue in issues}
         calendar_ids.discard(None)

@@ -25,7 +25,9 @@ DEFAULT_POLICIES = {
 def create_default_policies(policy_model) -> None:
     """Create the missing policies; existing ones, possibly edited by an admin, stay as they are."""
     for severity, values in DEFAULT_POLICIES.items():
-        policy_model.objects.get_or_create(severity=severity, defaults={"warn_at": 0.75, **values})
+        # The base policy (no tier); an early migration's model has no tiers at all.
+        base = {"tier": None} if any(field.name == "tier" for field in policy_model._meta.get_fields()) else {}
+        policy_model.objects.get_or_create(severity=severity, **base, defaults={"warn_at": 0.75, **values})
 
 
 DEFAULT_CALENDAR = "Seoul office, Mon-Fri 09:00-18:00"

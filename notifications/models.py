@@ -27,6 +27,9 @@ class EmailKind(models.TextChoices):
     CONTACT_UNREACHABLE = "unreachable", _("contact cannot be reached")
     WAITING_ENDED = "waiting_ended", _("no answer from the customer")
     CLOSURE_OWNER = "closure_owner", _("issues due during a closure")
+    ESCALATION = "escalation", _("escalation")
+    BREACH_REPEAT = "breach_repeat", _("breach still open")
+    DEADLINE_AT_RISK = "deadline_at_risk", _("customer deadline at risk")
 
 
 # The kinds written to a customer's contact. One rule reads this set: such an email about an issue whose

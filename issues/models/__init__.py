@@ -16,11 +16,12 @@ from issues.models.choices import (
     Status,
 )
 from issues.models.heartbeat import Heartbeat
-from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet
-from issues.models.people import Contact, Customer, Profile, Team
+from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet, Promise
+from issues.models.people import Away, Contact, Customer, Profile, Team, Tier
 from issues.models.policy import SlaPolicy
 
 __all__ = [
-    "IS_OPEN", "OPEN_STATUSES", "Breach", "BusinessCalendar", "ClosedDay", "Closure", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
-    "IssueQuerySet", "Language", "Profile", "Severity", "SlaPolicy", "Status", "Team", "UNRESOLVED",
+    "IS_OPEN", "OPEN_STATUSES", "Away",
+    "Breach", "BusinessCalendar", "ClosedDay", "Closure", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
+    "IssueQuerySet", "Language", "Profile", "Promise", "Severity", "SlaPolicy", "Status", "Team", "Tier", "UNRESOLVED",
 ]

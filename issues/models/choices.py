@@ -74,6 +74,13 @@ class EventKind(models.TextChoices):
     WAITING_ENDED = "waiting_ended", _("waiting ended")
     # A long closure of the office, announced beforehand (issues.closures)
     CLOSURE_ANNOUNCED = "closure_announced", _("closure announced")
+    # Cover, the ladder, deadlines and promises (issue 14)
+    ESCALATED = "escalated", _("escalated")
+    BREACH_REPEATED = "breach_repeated", _("breach reminder")
+    DEADLINE_SET = "deadline_set", _("customer deadline set")
+    DEADLINE_WARNED = "deadline_warned", _("customer deadline at risk")
+    PROMISE_KEPT = "promise_kept", _("promise kept")
+    PROMISE_BROKEN = "promise_broken", _("promise broken")
 
 
 class Clock(models.TextChoices):

@@ -106,6 +106,10 @@ class Issue(models.Model):
     waiting_remind_at = models.DateTimeField(_("remind the customer at"), null=True, blank=True)
     waiting_reminded_at = models.DateTimeField(_("customer reminded"), null=True, blank=True)
     waiting_ends_at = models.DateTimeField(_("waiting ends"), null=True, blank=True)
+    # The customer's own deadline ("we need this by"), and the owner's warning one working day before it.
+    customer_deadline = models.DateTimeField(_("the customer needs this by"), null=True, blank=True)
+    deadline_warn_at = models.DateTimeField(null=True, blank=True)
+    deadline_warned_at = models.DateTimeField(null=True, blank=True)
     # A customer answered an issue closed (or resolved long ago) by email: their answer opened this one.
     follows = models.ForeignKey("self", verbose_name=_("follows up"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="follow_ups")
@@ -132,6 +136,8 @@ class Issue(models.Model):
                          condition=Q(waiting_reminded_at=None, waiting_remind_at__isnull=False)),
             models.Index(fields=["waiting_ends_at"], name="issue_waiting_end_scan",
                          condition=Q(waiting_ends_at__isnull=False)),
+            models.Index(fields=["deadline_warn_at"], name="issue_deadline_warn_scan",
+                         condition=Q(deadline_warned_at=None, deadline_warn_at__isnull=False)),
             # Read side: what is overdue or at risk right now, for the inbox and the dashboard.
             models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
             models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
@@ -237,6 +243,13 @@ class Breach(models.Model):
     due_at = models.DateTimeField(_("due"))
     breached_at = models.DateTimeField(_("breached"))
     cleared_at = models.DateTimeField(_("cleared"), null=True, blank=True)
+    # The ladder's third rung: when the team's escalation contact hears if the breach still stands, and when
+    # they heard (and who). Each working morning while it stands, owner and lead are reminded once.
+    escalate_at = models.DateTimeField(_("escalate at"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
+    escalated_to = models.CharField(_("escalated to"), max_length=200, blank=True)
+    last_repeated_on = models.DateField(_("last morning reminder"), null=True, blank=True)
+    repeats = models.PositiveIntegerField(_("morning reminders"), default=0)
 
     class Meta:
         ordering = ["-breached_at"]
@@ -248,7 +261,36 @@ class Breach(models.Model):
         indexes = [
             models.Index(fields=["breached_at"], name="breach_breached_at"),
             models.Index(fields=["issue", "clock"], name="breach_open", condition=Q(cleared_at=None)),
+            models.Index(fields=["escalate_at"], name="breach_escalate_scan",
+                         condition=Q(cleared_at=None, escalated_at=None, escalate_at__isnull=False)),
         ]
 
     def __str__(self) -> str:
         return f"{self.issue_id} {self.clock} {self.breached_at:%Y-%m-%d %H:%M}"
+
+
+class Promise(models.Model):
+    """A date promised to the customer in a public update ("next update by Friday"): kept when a human public
+    update (or the resolution) came by then, broken when the date passed without one."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="promises")
+    event = models.OneToOneField(IssueEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="promise")
+    made_at = models.DateTimeField(_("made"))
+    due_at = models.DateTimeField(_("promised by"))
+    made_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who owned the issue when it was made: whose promise it is on the dashboard.
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    kept_at = models.DateTimeField(_("kept"), null=True, blank=True)
+    broken_at = models.DateTimeField(_("broken"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-made_at"]
+        verbose_name = _("promise")
+        verbose_name_plural = _("promises")
+        indexes = [
+            models.Index(fields=["due_at"], name="promise_open_scan", condition=Q(kept_at=None, broken_at=None)),
+            models.Index(fields=["issue", "made_at"], name="promise_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issue_id} by {self.due_at:%Y-%m-%d %H:%M}"

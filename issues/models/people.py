@@ -60,6 +60,12 @@ class Team(models.Model):
     default_severity = models.CharField(
         _("severity of issues opened by email"), max_length=10, choices=Severity.choices, default=Severity.BLUE,
     )
+    escalation_contact = models.ForeignKey(
+        User, verbose_name=_("escalation contact"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who hears when a clock stays breached after the owner and the lead were told. Empty: the "
+                    "superusers."),
+    )
 
     objects = TeamQuerySet.as_manager()
 
@@ -74,6 +80,46 @@ class Team(models.Model):
     def has_person(self, user) -> bool:
         """The lead counts as one of the team's people even when not listed as a member."""
         return user.pk == self.lead_id or self.members.filter(pk=user.pk).exists()
+
+
+class Away(models.Model):
+    """A period a person is away (holiday, sick leave, a conference), and who covers for them meanwhile.
+    Past periods stay as history; coming back needs no action (the period ends)."""
+
+    person = models.ForeignKey(User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="aways")
+    starts_at = models.DateTimeField(_("away from"))
+    ends_at = models.DateTimeField(_("away until"))
+    backup = models.ForeignKey(
+        User, verbose_name=_("backup"), null=True, blank=True, on_delete=models.SET_NULL, related_name="covers",
+        help_text=_("Someone of the same team. Empty: the team lead covers."),
+    )
+    set_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("away period")
+        verbose_name_plural = _("away periods")
+        indexes = [models.Index(fields=["person", "ends_at"], name="away_person_ends")]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.starts_at:%Y-%m-%d} – {self.ends_at:%Y-%m-%d}"
+
+
+class Tier(models.Model):
+    """An SLA tier (e.g. Premium): its policies per severity are equal to or tighter than the base policies
+    every customer without a tier uses. A tier without a policy for a severity uses the base one."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Order in lists."))
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("SLA tier")
+        verbose_name_plural = _("SLA tiers")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Customer(models.Model):
@@ -97,6 +143,10 @@ class Customer(models.Model):
         help_text=_("The default owner of new issues and the fallback for reminders of unowned ones."),
     )
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
+    tier = models.ForeignKey(
+        Tier, verbose_name=_("SLA tier"), null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
+        help_text=_("Empty: the base SLA policies."),
+    )
     calendar = models.ForeignKey(
         "issues.BusinessCalendar", verbose_name=_("business calendar"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="customers",

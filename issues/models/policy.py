@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from issues import sla
@@ -21,7 +22,11 @@ class SlaPolicy(models.Model):
     ACK_CEILING = sla.ACKNOWLEDGE_CEILING
     UPDATE_CEILING = sla.UPDATE_CEILING
 
-    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, unique=True)
+    tier = models.ForeignKey(
+        "issues.Tier", verbose_name=_("SLA tier"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="policies", help_text=_("Empty: the base policy, for customers without a tier."),
+    )
+    severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     acknowledge_within = models.DurationField(_("acknowledge within"))
     update_every = models.DurationField(_("update the customer every"))
     business_time = models.BooleanField(
@@ -44,6 +49,11 @@ class SlaPolicy(models.Model):
         validators=[MinValueValidator(0.05), MaxValueValidator(0.99)],
         help_text=_("Share of the window elapsed at which the owner is reminded (0.75 = three quarters)."),
     )
+    escalate_after = models.DurationField(
+        _("escalate after"), null=True, blank=True,
+        help_text=_("How long a clock may stay breached after the owner and the lead were told before the team's "
+                    "escalation contact hears. Empty: two hours for red, one working day otherwise."),
+    )
     auto_status_email = models.BooleanField(
         _("automatic status email"),
         default=True,
@@ -51,7 +61,11 @@ class SlaPolicy(models.Model):
     )
 
     class Meta:
-        ordering = [Severity.urgency()]
+        ordering = [F("tier").asc(nulls_first=True), Severity.urgency()]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "severity"], name="policy_once_per_tier"),
+            models.UniqueConstraint(fields=["severity"], condition=Q(tier=None), name="base_policy_once"),
+        ]
         verbose_name = _("SLA policy")
         verbose_name_plural = _("SLA policies")
 
