@@ -10,21 +10,25 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from issues import periods, services
+from issues import periods, services, tiers
 from issues.login import AdminLoginForm
 from issues.models import (
     OPEN_STATUSES,
+    Away,
     Breach,
     BusinessCalendar,
     ClosedDay,
@@ -33,8 +37,10 @@ from issues.models import (
     Issue,
     IssueEvent,
     Profile,
+    Severity,
     SlaPolicy,
     Team,
+    Tier,
 )
 from issues.models.calendar import WEEKDAYS
 from issues.text import validate_name
@@ -172,9 +178,10 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(RecomputesClocks, admin.ModelAdmin):
-    list_display = ["name", "lead", "calendar", "member_count", "customer_count"]
+    list_display = ["name", "lead", "escalation_contact", "calendar", "member_count", "customer_count"]
     search_fields = ["name", "lead__username", "lead__first_name", "lead__last_name"]
-    autocomplete_fields = ["lead"]
+    autocomplete_fields = ["lead", "escalation_contact"]
+    list_select_related = ["lead", "escalation_contact", "calendar"]
     filter_horizontal = ["members"]
 
     def save_model(self, request, obj, form, change) -> None:
@@ -198,12 +205,12 @@ class TeamAdmin(RecomputesClocks, admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(RecomputesClocks, admin.ModelAdmin):
-    list_display = ["name", "code", "team", "account_manager", "language", "calendar", "open_issue_count"]
-    list_filter = ["team", "language"]
+    list_display = ["name", "code", "team", "account_manager", "language", "tier", "calendar", "open_issue_count"]
+    list_filter = ["team", "tier", "language"]
     search_fields = ["name", "code", "slug", "contacts__email"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["account_manager"]
-    list_select_related = ["team", "account_manager"]
+    list_select_related = ["team", "account_manager", "tier"]
     inlines = [ContactInline]
 
     def get_queryset(self, request):
@@ -215,7 +222,7 @@ class CustomerAdmin(RecomputesClocks, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        if change and {"calendar", "team"} & set(form.changed_data):
+        if change and {"calendar", "team", "tier"} & set(form.changed_data):
             self.recompute(request, Issue.objects.filter(customer=obj))
 
     def save_formset(self, request, form, formset, change) -> None:
@@ -276,8 +283,23 @@ class BusinessCalendarAdmin(RecomputesClocks, admin.ModelAdmin):
                 Q(customer__calendar=calendar) | Q(customer__calendar=None, customer__team__calendar=calendar)))
 
 
+class BasePolicyForm(forms.ModelForm):
+    """A base policy may not become tighter than a tier's policy of its severity: that tier would be looser."""
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        severity = self.instance.severity if self.instance.pk else cleaned.get("severity")
+        tiers.check_base_policy(cleaned, SlaPolicy.objects.filter(severity=severity).exclude(tier=None)
+                                .select_related("tier"))
+        return cleaned
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(RecomputesClocks, admin.ModelAdmin):
+    """The base policies, one per severity: what every customer without a tier (or whose tier sets no policy
+    for the severity) gets. A tier's policies are edited on the tier."""
+
+    form = BasePolicyForm
     list_display = ["severity", "acknowledge", "update", "business_time", "warn_at", "auto_status_email"]
     fieldsets = [
         (None, {"fields": ["severity", "business_time", "warn_at", "auto_status_email"]}),
@@ -305,17 +327,88 @@ class SlaPolicyAdmin(RecomputesClocks, admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ["severity"] if obj else []
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(tier=None)
+
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
-        if change:
-            self.recompute(request, Issue.objects.filter(severity=obj.severity))
+        if change:  # not the issues of customers whose tier sets its own policy for the severity
+            self.recompute(request, Issue.objects.filter(severity=obj.severity)
+                           .exclude(customer__tier__policies__severity=obj.severity))
 
     def has_add_permission(self, request) -> bool:
         # One policy per severity, created by a migration: there is nothing to add.
-        return SlaPolicy.objects.count() < len(SlaPolicy._meta.get_field("severity").choices)
+        return SlaPolicy.objects.filter(tier=None).count() < len(SlaPolicy._meta.get_field("severity").choices)
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+        # A base policy stays; a tier's policy goes with its tier (or is removed on the tier's page).
+        return obj is not None and obj.tier_id is not None
+
+
+class TierPolicyFormSet(BaseInlineFormSet):
+    """A tier's policies, each equal to the base policy of its severity or tighter. Checked once each form has
+    built its policy, so the calendar ceilings (``SlaPolicy.clean``) are told too."""
+
+    def clean(self) -> None:
+        super().clean()
+        base = {policy.severity: policy for policy in SlaPolicy.objects.filter(tier=None)}
+        for form in self.forms:
+            if not self._should_delete_form(form):
+                try:
+                    tiers.check_tier_policy(form.instance, base.get(form.instance.severity))
+                except ValidationError as error:
+                    form.add_error(None, error)
+
+
+class TierPolicyInline(admin.StackedInline):
+    model = SlaPolicy
+    formset = TierPolicyFormSet
+    extra = 0
+    max_num = len(Severity.choices)
+    fieldsets = [
+        (None, {"fields": ["severity", "business_time", "warn_at", "auto_status_email", "escalate_after"]}),
+        (_("Windows"), {"fields": ["acknowledge_within", "update_every"]}),
+        (_("Teams without a business calendar"), {"fields": ["fallback_acknowledge_within", "fallback_update_every"]}),
+    ]
+
+
+@admin.register(Tier)
+class TierAdmin(RecomputesClocks, admin.ModelAdmin):
+    """A tier and its own policies. Editing them, or deleting the tier, moves the due times of the open issues
+    of its customers."""
+
+    list_display = ["name", "position", "own_policies", "customer_count"]
+    search_fields = ["name"]
+    fieldsets = [(None, {"fields": ["name", "position"], "description": _(
+        "Each policy of a tier must be equal to the base policy of its severity or tighter. A severity the tier "
+        "sets no policy for uses the base policy. Set a customer's tier on the customer.")})]
+    inlines = [TierPolicyInline]
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request).annotate(customer_total=Count("customers", distinct=True))
+                .prefetch_related("policies"))
+
+    @admin.display(description=_("own policies"))
+    def own_policies(self, tier: Tier) -> str:
+        return ", ".join(str(policy) for policy in tier.policies.all()) or "—"
+
+    @admin.display(description=_("customers"), ordering="customer_total")
+    def customer_count(self, tier: Tier) -> int:
+        return tier.customer_total
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and any(formset.has_changed() for formset in formsets):
+            self.recompute(request, Issue.objects.filter(customer__tier=form.instance))
+
+    def delete_model(self, request, obj: Tier) -> None:
+        self.delete_queryset(request, Tier.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        """The tier's customers fall back to the base policies."""
+        issues = list(Issue.objects.filter(customer__tier__in=queryset).open().values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        self.recompute(request, Issue.objects.filter(pk__in=issues))
 
 
 class EventInline(admin.TabularInline):
@@ -344,6 +437,15 @@ class IssueAdmin(ReadOnlyAdmin):
         return issue.reference
 
 
+@admin.register(Away)
+class AwayAdmin(ReadOnlyAdmin):
+    """Away periods are set on the preferences page (by the person or their lead); the admin lists them."""
+
+    list_display = ["person", "starts_at", "ends_at", "backup", "set_by"]
+    list_select_related = ["person", "backup", "set_by"]
+    date_hierarchy = "starts_at"
+
+
 @admin.register(IssueEvent)
 class IssueEventAdmin(ReadOnlyAdmin):
     list_display = ["at", "issue", "kind", "actor", "public"]
@@ -369,7 +471,7 @@ class BreachStateFilter(admin.SimpleListFilter):
 
 @admin.register(Breach)
 class BreachAdmin(ReadOnlyAdmin):
-    list_display = ["issue", "clock", "severity", "due_at", "breached_at", "cleared_at"]
+    list_display = ["issue", "clock", "severity", "due_at", "breached_at", "escalated_at", "repeats", "cleared_at"]
     list_filter = ["clock", "severity", "issue__customer__team", BreachStateFilter]
     search_fields = ["issue__title", "issue__customer__name"]
     list_select_related = ["issue__customer"]

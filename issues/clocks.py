@@ -5,13 +5,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
+from django.db.models import Q
+
 from issues import sla
 from issues.models import BusinessCalendar, ClosedDay, Customer, Issue, SlaPolicy
 
 
+def policy_of(issue: Issue) -> SlaPolicy:
+    """The policy an issue runs on: its customer's tier's for its severity, else the base policy (one query)."""
+    policies = SlaPolicy.objects.filter(Q(tier=None) | Q(tier=issue.customer.tier_id), severity=issue.severity)
+    return min(policies, key=lambda policy: policy.tier_id is None)  # the tier's own comes first
+
+
 def clock_setup(issue: Issue) -> tuple[sla.Rules, sla.Calendar]:
-    """The issue's severity policy, and the calendar its windows are counted on."""
-    policy = SlaPolicy.objects.get(severity=issue.severity, tier=None)
+    """The issue's policy (by its customer's tier and its severity), and the calendar its windows count on."""
+    policy = policy_of(issue)
     calendar = None
     if policy.business_time:
         model = business_calendar_of(issue.customer)
@@ -35,7 +43,9 @@ class ClockSetups:
 
     def __init__(self, issues: Iterable[Issue]) -> None:
         issues = list(issues)
-        self.policies = {policy.severity: policy for policy in SlaPolicy.objects.filter(tier=None)}
+        # Every policy at once (a few per tier): the base ones by severity, all of them by (tier, severity).
+        self.tier_policies = {(policy.tier_id, policy.severity): policy for policy in SlaPolicy.objects.all()}
+        self.policies = {severity: policy for (tier, severity), policy in self.tier_policies.items() if tier is None}
         calendar_ids = {issue.customer.calendar_id for issue in issues} | {issue.customer.team.calendar_id
                                                                          for issue in issues}
         calendar_ids.discard(None)
@@ -45,8 +55,12 @@ class ClockSetups:
         self.calendars = {model.pk: model.working_calendar(closed_days=closed[model.pk])
                           for model in BusinessCalendar.objects.filter(pk__in=calendar_ids)}
 
+    def policy(self, issue: Issue) -> SlaPolicy:
+        """As ``policy_of``: the customer's tier's policy for the severity, else the base one."""
+        return self.tier_policies.get((issue.customer.tier_id, issue.severity)) or self.policies[issue.severity]
+
     def __call__(self, issue: Issue) -> tuple[sla.Rules, sla.Calendar]:
-        policy = self.policies[issue.severity]
+        policy = self.policy(issue)
         calendar = None
         if policy.business_time:
             calendar = self.calendars.get(issue.customer.calendar_id or issue.customer.team.calendar_id)

@@ -8,13 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from issues import text
 from issues.models import OPEN_STATUSES, Severity
-from issues.selectors import InboxQuery
+from issues.selectors import BASE_TIER, InboxQuery
 
 ANY = [("", _("Any"))]
-OWNER_CHOICES = [("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned"))]
+OWNER_CHOICES = [("", _("Anyone")), ("me", _("Me")), ("covering", _("Issues I cover")), ("unassigned", _("Unassigned"))]
 CLOCK_CHOICES = [("", _("Any")), ("at_risk", _("At risk")), ("breached", _("Overdue")),
                  ("due_24h", _("Due within 24 h")), ("due_today", _("Update due today"))]
-FILTER_FIELDS = ("severity", "status", "owner", "customer", "team", "clock", "q")
+FILTER_FIELDS = ("severity", "status", "owner", "customer", "team", "tier", "clock", "q")
 
 
 class InboxFilterForm(forms.Form):
@@ -26,18 +26,26 @@ class InboxFilterForm(forms.Form):
     owner = forms.ChoiceField(label=_("Owner"), required=False, choices=OWNER_CHOICES)
     customer = forms.ChoiceField(label=_("Customer"), required=False)
     team = forms.ChoiceField(label=_("Team"), required=False)
+    tier = forms.ChoiceField(label=_("SLA tier"), required=False)
     clock = forms.ChoiceField(label=_("Clock"), required=False, choices=CLOCK_CHOICES)
 
     def __init__(self, data: QueryDict, *, customers) -> None:
         super().__init__(data)
         # The teams come with the customers (one query): a team filter only for people of several teams.
-        customers = list(customers.select_related("team").only("name", "slug", "team__name"))
+        customers = list(customers.select_related("team", "tier").only(
+            "name", "slug", "team__name", "tier__name", "tier__position"))
         self.fields["customer"].choices = ANY + [(c.slug, c.name) for c in customers]
         teams = sorted({(str(c.team_id), c.team.name) for c in customers}, key=lambda team: team[1])
         if len(teams) > 1:
             self.fields["team"].choices = ANY + teams
         else:
             del self.fields["team"]
+        # The tiers come with the customers too: a tier filter only once some customer has a tier.
+        tiers = sorted({c.tier for c in customers if c.tier_id}, key=lambda tier: (tier.position, tier.name))
+        if tiers:
+            self.fields["tier"].choices = ANY + [(str(t.pk), t.name) for t in tiers] + [(BASE_TIER, _("No tier"))]
+        else:
+            del self.fields["tier"]
 
     def query(self) -> InboxQuery:
         """The filters to apply; a value the form rejects (an old bookmark, a hand-edited URL) is dropped."""

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from issues.checks import seen_value
+from issues.deadlines import seen_deadline
 from issues.ids import parse_id
 from issues.models import Contact, Issue, Severity, Status
 from issues.selectors import team_people
@@ -130,6 +131,27 @@ class StatusForm(BuiltOnState):
     @property
     def has_moves(self) -> bool:
         return bool(self.moves)
+
+
+class DeadlineForm(BuiltOnState):
+    """The date the customer needs the issue solved by; empty clears it."""
+
+    prefix = "deadline"
+    seen_field = "customer_deadline"
+
+    customer_deadline = forms.DateTimeField(
+        label=_("The customer needs this by"), required=False, widget=DATETIME_LOCAL,
+        help_text=_("Optional. The owner is warned a working day before it; leave it empty to remove it."))
+
+    def __init__(self, *args, issue: Issue | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if issue is not None and not self.is_bound:
+            self.fields["seen"].initial = seen_deadline(issue)
+            self.fields["customer_deadline"].initial = issue.customer_deadline
+
+    def now_seen(self, issue: Issue) -> None:
+        self.data = self.data.copy()
+        self.data[self.add_prefix("seen")] = seen_deadline(issue)
 
 
 class ResolveForm(forms.Form):

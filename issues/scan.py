@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from issues import sla
+from issues import ladder, promises, sla
 from issues.clocks import ClockSetups
 from issues.models import (
     UNRESOLVED,
@@ -31,12 +31,13 @@ from issues.models import (
     Heartbeat,
     Issue,
     IssueEvent,
+    Promise,
     Severity,
     Status,
 )
 from issues.services import CLOCK_COLUMNS
 from issues.timeline import clock_events
-from notifications import emails
+from notifications import emails, escalations
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 500
@@ -70,11 +71,15 @@ class ScanReport:
     auto_emails: int = 0
     waiting_reminders: int = 0
     waits_ended: int = 0
+    deadline_warnings: int = 0
+    promises_broken: int = 0
+    escalations: int = 0
 
     def __str__(self) -> str:
         return (f"{self.warnings} warning(s), {self.breaches} breach(es), "
                 f"{self.auto_emails} automatic status email(s), {self.waiting_reminders} waiting reminder(s), "
-                f"{self.waits_ended} wait(s) ended")
+                f"{self.waits_ended} wait(s) ended, {self.deadline_warnings} deadline warning(s), "
+                f"{self.promises_broken} promise(s) broken, {self.escalations} escalation(s)")
 
 
 def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> ScanReport:
@@ -84,10 +89,13 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
     for clock in COLUMNS:
         report.warnings += _drain(partial(warn, clock, now=now, limit=batch_size), batch_size)
         report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size), batch_size)
+    report.escalations += _drain(partial(escalate, now=now, limit=batch_size), batch_size)
     report.auto_emails += _drain(partial(send_auto_emails, now=now, limit=batch_size), batch_size)
     # Reminders before ends: a wait that reaches both in one scan still reminds the customer.
     report.waiting_reminders += _drain(partial(remind_waiting, now=now, limit=batch_size), batch_size)
     report.waits_ended += _drain(partial(end_waits, now=now, limit=batch_size), batch_size)
+    report.deadline_warnings += _drain(partial(warn_deadlines, now=now, limit=batch_size), batch_size)
+    report.promises_broken += _drain(partial(break_promises, now=now, limit=batch_size), batch_size)
     Heartbeat.beat(SCAN_HEARTBEAT, timezone.now())
     log.info("sla scan", extra={"scan_at": now.isoformat(), **vars(report)})
     return report
@@ -116,16 +124,42 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
         if not ids:
             return 0, 0
         issues = list(_load(ids))
+        setups = ClockSetups(issues)
         Breach.objects.bulk_create([
             Breach(issue=issue, clock=clock, severity=issue.severity, cycle_started_at=getattr(issue, columns.started),
-                   due_at=getattr(issue, columns.due), breached_at=now)
+                   due_at=getattr(issue, columns.due), breached_at=now, escalate_at=_escalate_at(issue, setups, now))
             for issue in issues
         ], ignore_conflicts=True)
         raised = _severity_raised_past_due(issues, columns)
-        held = breach_notice_holds(issues, ClockSetups(issues), now=now)
+        held = breach_notice_holds(issues, setups, now=now)
         _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))
         emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
     return len(issues), len(ids)
+
+
+def escalate(*, now: datetime, limit: int) -> tuple[int, int]:
+    """The ladder's third rung: a clock still breached a further window after the owner and the lead were told
+    (``issues.ladder``). The team's escalation contact hears once per cycle; nobody's part changes, the owner
+    stays the customer's contact."""
+    with transaction.atomic():
+        ids = _claim(Breach.objects.filter(cleared_at=None, escalated_at=None, escalate_at__lte=now), "escalate_at",
+                     limit)
+        # The conditional UPDATE is the claim: a breach cleared or escalated since is not taken.
+        if not ids or not Breach.objects.filter(pk__in=ids, cleared_at=None, escalated_at=None).update(escalated_at=now):
+            return 0, len(ids)
+        breaches = list(Breach.objects.filter(pk__in=ids, escalated_at=now).select_related(
+            "issue__owner", "issue__customer__team").order_by("pk"))
+        told = escalations.escalation_notices(breaches, now=now)
+        for row in breaches:
+            row.escalated_to = ", ".join(told[row.pk])[:200]
+        Breach.objects.bulk_update(breaches, ["escalated_to"])
+        IssueEvent.objects.bulk_create([
+            IssueEvent(issue_id=row.issue_id, kind=EventKind.ESCALATED, at=now, new_value=row.clock,
+                       data={"clock": row.clock, "due_at": row.due_at.isoformat(), "breached_at": emails.iso(row.breached_at),
+                             "recipients": told[row.pk]})
+            for row in breaches
+        ])
+    return len(breaches), len(ids)
 
 
 def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
@@ -219,6 +253,38 @@ def end_waits(*, now: datetime, limit: int) -> tuple[int, int]:
     return len(issues), len(ids)
 
 
+def warn_deadlines(*, now: datetime, limit: int) -> tuple[int, int]:
+    """One working day before the customer's deadline (``issues.deadlines``), whoever must act hears once per
+    deadline. An issue resolved before its warning has nothing to be warned about: its warning is dropped
+    (reopening sets it again), so the partial index keeps only warnings still to come."""
+    with transaction.atomic():
+        ids = _claim(Issue.objects.filter(deadline_warned_at=None, deadline_warn_at__lte=now), "deadline_warn_at",
+                     limit)
+        if not ids:
+            return 0, 0
+        issues = list(_load(ids).filter(UNRESOLVED))
+        warned = [issue.pk for issue in issues]
+        Issue.objects.filter(pk__in=ids).exclude(pk__in=warned).update(deadline_warn_at=None)
+        Issue.objects.filter(pk__in=warned).update(deadline_warned_at=now)
+        held = reminder_holds(issues, ClockSetups(issues), "customer_deadline", now=now)
+        IssueEvent.objects.bulk_create([
+            IssueEvent(issue=issue, kind=EventKind.DEADLINE_WARNED, at=now, new_value=emails.iso(issue.customer_deadline),
+                       data={"deadline": emails.iso(issue.customer_deadline), **_queued_for(held).get(issue.pk, {})})
+            for issue in issues
+        ])
+        emails.deadline_warnings(issues, now=now, not_before=held)
+    return len(issues), len(ids)
+
+
+def break_promises(*, now: datetime, limit: int) -> tuple[int, int]:
+    """A promised update date passed without a human update: the promise is broken (``issues.promises``)."""
+    with transaction.atomic():
+        ids = _claim(Promise.objects.filter(kept_at=None, broken_at=None, due_at__lte=now), "due_at", limit)
+        if not ids:
+            return 0, 0
+        return promises.mark_broken(ids, now=now), len(ids)
+
+
 def _drain(step: Callable[[], tuple[int, int]], batch_size: int) -> int:
     done = 0
     while True:
@@ -299,6 +365,15 @@ def breach_notice_holds(issues: list[Issue], setups: ClockSetups, *, now: dateti
         if opens is not None:
             holds[issue.pk] = min(opens, now + MAX_BREACH_NOTICE_HOLD)
     return holds
+
+
+def _escalate_at(issue: Issue, setups: ClockSetups, breached_at: datetime) -> datetime:
+    """The third rung's time for a breach recorded now: the policy's window, else the default by severity."""
+    customer = issue.customer
+    rules_calendar = setups(issue)[1]
+    return ladder.escalate_at(breached_at, severity=issue.severity, escalate_after=setups.policy(issue).escalate_after,
+                              policy_calendar=rules_calendar,
+                              business_calendar=setups.calendars.get(customer.calendar_id or customer.team.calendar_id))
 
 
 def _next_opening(issue: Issue, setups: ClockSetups, now: datetime) -> datetime | None:

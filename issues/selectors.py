@@ -27,7 +27,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Least
+from django.utils import timezone
 
+from issues.away import covered_by, owner_away_until
 from issues.models import (
     IS_OPEN,
     Contact,
@@ -37,6 +39,7 @@ from issues.models import (
     Severity,
     Team,
 )
+from issues.promises import customer_share_columns
 from notifications.emails import receives
 
 # Stands in for "no due time" so LEAST and ORDER BY treat a stopped clock alike on SQLite and PostgreSQL
@@ -54,7 +57,8 @@ def _earliest(*fields: str) -> Least:
 
 def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
     """Annotate the next due time and the clock rank, and sort most urgent first: breached, then at
-    risk, then nearest due; severity breaks ties, then the older issue."""
+    risk, then nearest due; severity breaks ties, then the older issue. A customer's deadline within
+    SOON (or passed) ranks the issue with the at-risk ones, and counts as a due time in the order."""
     return issues.annotate(
         next_due_at=_earliest("ack_due_at", "update_due_at"),
         next_risk_at=_earliest("ack_at_risk_at", "update_at_risk_at"),
@@ -62,10 +66,12 @@ def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
         clock_rank=Case(
             When(next_due_at__lte=now, then=Value(BREACHED)),
             When(next_risk_at__lte=now, then=Value(AT_RISK)),
+            When(customer_deadline__lte=now + SOON, then=Value(AT_RISK)),
             default=Value(ON_TIME),
             output_field=IntegerField(),
-        )
-    ).order_by("clock_rank", "next_due_at", Severity.urgency(), "created_at", "pk")
+        ),
+        urgent_at=Least("next_due_at", Coalesce("customer_deadline", Value(NEVER), output_field=DateTimeField())),
+    ).order_by("clock_rank", "urgent_at", Severity.urgency(), "created_at", "pk")
 
 
 def overdue(now: datetime) -> Q:
@@ -99,15 +105,20 @@ def end_of_day(now: datetime, zone: ZoneInfo) -> datetime:
     return datetime.combine(tomorrow, time(0), zone)
 
 
+# The inbox's tier filter for customers without a tier, on the base policies.
+BASE_TIER = "base"
+
+
 @dataclass(frozen=True)
 class InboxQuery:
     """The inbox's filters, already validated; empty strings mean "any"."""
 
     severity: str = ""
     status: str = ""
-    owner: str = ""  # "me", "unassigned" or "" (anyone)
+    owner: str = ""  # "me", "covering" (owners away whom I cover), "unassigned" or "" (anyone)
     customer: str = ""  # a customer's slug
     team: str = ""  # a team's id
+    tier: str = ""  # an SLA tier's id, or BASE_TIER for customers without a tier
     clock: str = ""  # "at_risk", "breached", "due_24h", "due_today" or ""
     q: str = ""
 
@@ -129,12 +140,16 @@ def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
         issues = issues.filter(status=query.status)
     if query.owner == "me":
         issues = issues.filter(owner=user)
+    elif query.owner == "covering":
+        issues = issues.filter(covered_by(user, now))
     elif query.owner == "unassigned":
         issues = issues.filter(owner=None)
     if query.customer:
         issues = issues.filter(customer__slug=query.customer)
     if query.team:
         issues = issues.filter(customer__team_id=query.team)
+    if query.tier:
+        issues = issues.filter(customer__tier_id=None if query.tier == BASE_TIER else query.tier)
     if query.clock == "breached":
         issues = issues.overdue(now)
     elif query.clock == "at_risk":
@@ -155,8 +170,9 @@ def issue_page(user, pk: int) -> Issue | None:
     """The issue with everything its header shows, or None when the user may not see it."""
     return (
         Issue.objects.visible_to(user)
-        .select_related("customer", "customer__team", "customer__account_manager", "reporter", "owner")
-        .annotate(customer_reachable=reachable())
+        .select_related("customer", "customer__team", "customer__account_manager", "customer__tier", "reporter",
+                        "owner")
+        .annotate(customer_reachable=reachable(), owner_away_until=owner_away_until(timezone.now()))
         .filter(pk=pk)
         .first()
     )
@@ -226,15 +242,19 @@ def customers_overview(user) -> QuerySet:
     "Last heard" is the quietest open issue's, as on the dashboard (``issues.reporting.counts.quiet_since``): news
     on one issue does not make up for silence on another. Correlated subqueries, not joins: no GROUP BY
     over the customer rows, and each reads one customer's slice of an index."""
-    return visible_customers(user).select_related("team", "account_manager").annotate(
+    return visible_customers(user).select_related("team", "account_manager", "tier").annotate(
         open_count=Coalesce(_per_customer(Issue.objects.filter(IS_OPEN), Count("pk")), 0),
         contact_count=Coalesce(_per_customer(Contact.objects.all(), Count("pk")), 0),
         last_heard_at=_per_customer(Issue.objects.filter(IS_OPEN), Min(last_heard())),
     ).order_by("name")
 
 
-def customer_page(user, slug: str) -> Customer | None:
-    return customers_overview(user).filter(slug=slug).first()
+def customer_page(user, slug: str, *, now: datetime | None = None) -> Customer | None:
+    """One customer as the overview shows it; with `now`, also the share of promises kept (``issues.promises``)."""
+    customers = customers_overview(user).filter(slug=slug)
+    if now is not None:
+        customers = customers.annotate(**customer_share_columns(now=now))
+    return customers.first()
 
 
 def team_people(team_ids) -> QuerySet:

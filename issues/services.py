@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from issues import checks, sla
+from issues import checks, deadlines, promises, sla
 from issues.clocks import ClockSetups, clock_setup, recompute_clocks
 from issues.models import (
     IS_OPEN,
@@ -293,6 +293,10 @@ def _write_update(*, issue: Issue, body: str, public: bool, by: AbstractBaseUser
             if news:
                 _start_update_cycle(issue, now=now, promised_update_at=promise)
                 _clear_breaches(issue, Clock.UPDATE, by=by, now=now)
+                # This update keeps (or comes too late for) what was promised, and may promise anew.
+                promises.settle(issue, by=by, now=now)
+                if promise:
+                    promises.make(issue, event, due_at=promise, by=by, now=now)
 
         _change(issue, by=by, now=now, apply=publish)
         _heard(issue, emails.public_update(event, to=to), now=now)
@@ -356,6 +360,7 @@ def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime
             record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
             issue.status = Status.RESOLVED
             issue.resolved_at = now
+            promises.settle(issue, by=by, now=now)
             _resume(issue, now=now)
             for clock in Clock.values:
                 _clear_breaches(issue, clock, by=by, now=now)
@@ -391,6 +396,7 @@ def _reopen(issue: Issue, *, by, now: datetime) -> IssueEvent:
     issue.status = Status.NEW
     issue.resolved_at = None
     _restart_acknowledge_clock(issue, now=now)
+    deadlines.rearm(issue, now=now)
     issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
     _reset_update_cycle_flags(issue)
     return record(issue, EventKind.REOPENED, by=by, at=now, public=True)
@@ -522,3 +528,29 @@ def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
     cleared = Breach.objects.filter(issue=issue, clock=clock, cleared_at=None).update(cleared_at=now)
     if cleared:
         record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)
+
+
+def set_deadline(*, issue: Issue, deadline: datetime | None, by: AbstractBaseUser, now: datetime | None = None,
+                 seen: str | None = None) -> Issue:
+    """Record the date the customer needs the issue solved by (None: they named none), and when whoever must
+    act is warned: one working day before it (``issues.deadlines``). The clocks do not move: the deadline
+    weighs in urgency, it does not replace the promise of news. ``seen``: the deadline the person's page showed
+    (``deadlines.seen_deadline``); a change since is not overwritten."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock(issue)
+        checks.check_open(issue)
+        if deadline == issue.customer_deadline:
+            return issue
+        deadlines.check_deadline(issue, deadline, now=now)
+        deadlines.check_seen(issue, seen)
+        previous = issue.customer_deadline
+        issue.customer_deadline = deadline
+        issue.deadline_warn_at = (deadlines.warn_at(deadline, calendar=deadlines.team_calendar(issue), now=now)
+                                  if deadline else None)
+        issue.deadline_warned_at = None
+        issue.updated_at = now
+        issue.save(update_fields=["customer_deadline", "deadline_warn_at", "deadline_warned_at", "updated_at"])
+        record(issue, EventKind.DEADLINE_SET, by=by, at=now, public=True, old=emails.iso(previous) or "",
+               new=emails.iso(deadline) or "")
+    return issue

@@ -17,6 +17,7 @@ urlpatterns = [
     path("issues/<id:pk>/resolve/", issue.resolve, name="issue_resolve"),
     path("issues/<id:pk>/reopen/", issue.reopen, name="issue_reopen"),
     path("issues/<id:pk>/recipients/", issue.change_recipients, name="issue_recipients"),
+    path("issues/<id:pk>/deadline/", issue.set_deadline, name="issue_deadline"),
     path("customers/", customers.customer_list, name="customer_list"),
     path("customers/<slug:slug>/", customers.customer_detail, name="customer_detail"),
     path("dashboard/", dashboard.dashboard_page, name="dashboard"),

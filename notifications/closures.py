@@ -57,7 +57,7 @@ def owners(closure: Closure, issues: list[Issue], moments: Moments) -> dict[int,
     due = {issue.pk: found for issue in issues if (found := first_due(issue, moments.ends_at))}
     if not due:
         return {}
-    reach = recipients.reach([issue for issue in issues if issue.pk in due])
+    reach = recipients.reach([issue for issue in issues if issue.pk in due], at=moments.now)
     lines, people, told = defaultdict(list), {}, defaultdict(list)
     for issue in issues:
         if issue.pk not in due:

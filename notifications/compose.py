@@ -101,7 +101,7 @@ def fill(row: OutboundEmail, lookups: Lookups) -> None:
         # The link names the address it is sent to: it does nothing once the contact's address changes.
         link = unsubscribe_link(row.contact_id, row.recipient)
         # A contact email about no one issue (a closure notice) has no facts and no reply token.
-        context.update(unsubscribe_url=link, facts=customer_facts(issue, language) if issue is not None else [])
+        context.update(unsubscribe_url=link, facts=customer_facts(issue, language, at=row.created_at) if issue is not None else [])
         headers.update({"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
         if issue is not None:
             # The answer finds its issue by this token: in the Message-ID (set when queued), in the plus

@@ -9,6 +9,10 @@ dedupe key names the person and their local date, so a digest goes once a day ho
 
 A fixed number of queries whatever the number of people: counts and the first issues of every list are
 read for all recipients at once (window functions pick the first rows of each list).
+
+Someone away that morning gets no digest; their own section goes to the digest of their backup, under
+"Covering for Hana" (``issues.away``), limited to the teams the backup may open. Without a usable backup
+the lead's digest lists those issues already, in the team's section.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from operator import or_
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Min, Q, QuerySet, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from issues.reporting.counts import display_name
+from issues.away import covers, periods_at
+from issues.away import name as away_name
 from issues.models import ClosedDay, Issue, Profile, Severity, Status, Team
+from issues.reporting.counts import display_name
 from issues.selectors import (
     SOON,
     due_by,
@@ -78,29 +84,40 @@ def candidates(now: datetime) -> QuerySet:
     """Active people with an address who did not turn digests off, and who lead a team or own an open
     issue that needs attention and that they may still open (anyone else would get an empty digest)."""
     owners = Issue.objects.open().filter(needs_attention(now), may_open("owner", "customer__team")).values("owner")
+    backups = periods_at(now).filter(person__in=owners).values("backup")
     return (get_user_model().objects.filter(is_active=True).exclude(email="")
-            .exclude(profile__receives_digest=False)
-            .filter(Q(pk__in=Team.objects.values("lead")) | Q(pk__in=owners))
+            .exclude(profile__receives_digest=False).exclude(pk__in=periods_at(now).values("person"))
+            .filter(Q(pk__in=Team.objects.values("lead")) | Q(pk__in=owners) | Q(pk__in=backups))
+            .annotate(covers_someone=Exists(periods_at(now).filter(backup=OuterRef("pk"))))
             .select_related("profile").order_by("pk"))
 
 
-def due_now(now: datetime) -> list[tuple[object, Morning, list[Team]]]:
-    """(person, their local day, the teams they lead) for everyone whose digest is due and not yet queued."""
+def mornings_of(people: list, now: datetime) -> dict[int, tuple[Morning, list[Team]]]:
+    """Whose working day just began, in three queries: per person, their local day and the teams they lead. A
+    person's day is their team's (the team they lead, else the first they belong to): the digest and the
+    morning reminders of breaches (``notifications.repeats``) keep the same mornings."""
     teams = list(Team.objects.select_related("calendar").order_by("name"))
     closed = defaultdict(set)
     around_today = (now.date() - timedelta(days=1), now.date() + timedelta(days=1))
     for calendar_id, day in ClosedDay.objects.filter(date__range=around_today).values_list("calendar", "date"):
         closed[calendar_id].add(day)
-    people = list(candidates(now))
     member_of = defaultdict(set)
     for user_id, team_id in Team.members.through.objects.filter(user__in=people).values_list("user", "team"):
         member_of[user_id].add(team_id)
-    due = []
+    found = {}
     for person in people:
         led = [team for team in teams if team.lead_id == person.pk]
         home = next(iter(led or [team for team in teams if team.pk in member_of[person.pk]]), None)
         if (today := morning(home, closed, now)) is not None:
-            due.append((person, today, led))
+            found[person.pk] = (today, led)
+    return found
+
+
+def due_now(now: datetime) -> list[tuple[object, Morning, list[Team]]]:
+    """(person, their local day, the teams they lead) for everyone whose digest is due and not yet queued."""
+    people = list(candidates(now))
+    mornings = mornings_of(people, now)
+    due = [(person, *mornings[person.pk]) for person in people if person.pk in mornings]
     queued = set(OutboundEmail.objects.filter(dedupe_key__in=[today.key(person) for person, today, _ in due])
                  .values_list("dedupe_key", flat=True))
     return [(person, today, led) for person, today, led in due if today.key(person) not in queued]
@@ -159,10 +176,10 @@ def team_sections(teams: list[Team], now: datetime) -> dict[int, dict]:
     }
 
 
-def own_sections(people: list, now: datetime, ends: dict[int, datetime]) -> dict[int, dict]:
+def own_sections(people: list, now: datetime, ends: dict[int, datetime], *, scope: Q | None = None) -> dict[int, dict]:
     """Per person: their own issues that need attention, outside the teams they lead, and only those they
     may still open (an owner who left a team, or whose customer moved, hears no more of its issues)."""
-    mine = (Issue.objects.open().filter(owner__in=people).filter(needs_attention(now))
+    mine = (Issue.objects.open().filter(owner__in=people).filter(scope or Q()).filter(needs_attention(now))
             .filter(may_open("owner", "customer__team")).exclude(customer__team__lead=F("owner")))
     counts = {row.pop("owner"): row for row in mine.values("owner").annotate(
         breached=Count("pk", filter=overdue(now)), due_24h=Count("pk", filter=due_by(now, now + SOON))).order_by()}
@@ -174,26 +191,53 @@ def own_sections(people: list, now: datetime, ends: dict[int, datetime]) -> dict
     }
 
 
+def covering_sections(people: list, now: datetime, ends: dict[int, datetime]) -> dict[int, list[dict]]:
+    """Per backup among `people`: the own sections of those they cover this morning, each limited to the
+    issues of teams the backup may open."""
+    people = [person for person in people if getattr(person, "covers_someone", False)]
+    if not people:
+        return {}
+    cover = covers(periods_at(now).filter(backup__in=people).values_list("person", flat=True), now, teams=True)
+    covered = {pk: each for pk, each in cover.items() if each.backup is not None and each.backup.pk in ends}
+    if not covered:
+        return {}
+    scope = reduce(or_, (Q(owner=pk, customer__team__in=each.backup_teams) for pk, each in covered.items()))
+    sections = own_sections(list(covered), now, {pk: ends[each.backup.pk] for pk, each in covered.items()},
+                            scope=scope)
+    found = defaultdict(list)
+    for pk, each in covered.items():
+        if pk in sections:
+            found[each.backup.pk].append({**sections[pk], "covering": away_name(each.person)})
+    return found
+
+
 def send_digests(*, now: datetime | None = None) -> int:
     """Queue the digests due now. Returns how many were queued."""
     now = now or timezone.now()
+    return len(enqueue([email for _, _, email in digests_due(now)], now=now))
+
+
+def digests_due(now: datetime) -> list[tuple[object, Morning, Email]]:
+    """The digests due now and not queued yet (not queued here), each with its person and their morning."""
     due = due_now(now)
     if not due:
-        return 0
+        return []
     teams = team_sections(list({team.pk: team for _, _, led in due for team in led}.values()), now)
-    own = own_sections([person for person, _, _ in due], now,
-                       {person.pk: end_of_day(now, today.zone) for person, today, _ in due})
+    ends = {person.pk: end_of_day(now, today.zone) for person, today, _ in due}
+    own = own_sections([person for person, _, _ in due], now, ends)
+    covering = covering_sections([person for person, _, _ in due], now, ends)
     emails = []
     for person, today, led in due:
         sections, mine = [teams[team.pk] for team in led if team.pk in teams], own.get(person.pk)
-        if not sections and not mine:
+        if not sections and not mine and not covering.get(person.pk):
             continue  # nobody gets an empty digest
-        emails.append(Email(
+        emails.append((person, today, Email(
             recipient=person.email, recipient_name=display_name(person), language=Profile.language_of(person),
             kind=EmailKind.DIGEST, dedupe_key=today.key(person),
-            context={"day": today.day.isoformat(), "teams": sections, "own": mine},
-        ))
-    return len(enqueue(emails, now=now))
+            context={"day": today.day.isoformat(), "teams": sections, "own": mine,
+                     "covering": covering.get(person.pk, [])},
+        )))
+    return emails
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -116,7 +116,7 @@ def _next_update(issue: Issue) -> dict:
 def issue_opened(issue: Issue, *, by) -> None:
     """Red issues: the team lead hears at once. An issue that opens unowned because its account manager
     may no longer take it: whoever would act on it hears that it needs an owner."""
-    found = recipients.reach([issue])[issue.pk]
+    found = recipients.reach([issue], at=issue.created_at)[issue.pk]
     told = []
     if issue.severity == Severity.RED:
         told = _red_issue(issue, found, by=by, raised=False, now=issue.created_at)
@@ -127,7 +127,7 @@ def issue_opened(issue: Issue, *, by) -> None:
 def severity_changed(issue: Issue, *, previous_severity: str, by) -> None:
     """Raised to red: the team lead hears at once, as for a red issue opened."""
     if issue.severity == Severity.RED and previous_severity != Severity.RED:
-        _red_issue(issue, recipients.reach([issue])[issue.pk], by=by, raised=True, now=issue.updated_at)
+        _red_issue(issue, recipients.reach([issue], at=issue.updated_at)[issue.pk], by=by, raised=True, now=issue.updated_at)
 
 
 def assigned(event: IssueEvent) -> None:
@@ -143,7 +143,7 @@ def reopened(event: IssueEvent) -> None:
 def waits_ended(issues: list[Issue], *, now: datetime) -> int:
     """The customer did not answer within the wait: whoever must act hears once per wait that the update
     clock runs again, and by when the customer needs news."""
-    found = recipients.reach(issues)
+    found = recipients.reach(issues, at=now)
     emails = []
     for issue in issues:
         emails += _staff_emails(
@@ -158,7 +158,7 @@ def waits_ended(issues: list[Issue], *, now: datetime) -> int:
 def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_before: dict[int, datetime]) -> int:
     """One reminder per issue and clock cycle, to whoever must act: the owner, else a stand-in."""
     started, due = CLOCK_COLUMNS[clock]
-    found = recipients.reach(issues)
+    found = recipients.reach(issues, at=now)
     emails = []
     for issue in issues:
         emails += _staff_emails(
@@ -173,7 +173,7 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
                    not_before: dict[int, datetime]) -> int:
     """One notice per person per clock cycle: whoever must act, and the team lead added (never instead)."""
     started, due = CLOCK_COLUMNS[clock]
-    found = recipients.reach(issues)
+    found = recipients.reach(issues, at=now)
     emails = []
     for issue in issues:
         reach = found[issue.pk]
@@ -181,6 +181,20 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
             issue, EmailKind.BREACH, _unique(reach.responsible() + reach.lead_part()), reach,
             key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, started))}", not_before=not_before.get(issue.pk),
             context={"clock": clock, "due_at": iso(getattr(issue, due)), **raised.get(issue.pk, {})},
+        )
+    return len(_queue_and_note_all(emails, now=now))
+
+
+def deadline_warnings(issues: list[Issue], *, now: datetime, not_before: dict[int, datetime]) -> int:
+    """The customer's deadline is a working day away (or passed): whoever must act hears once per deadline
+    value, so a new deadline warns again and the same one never twice."""
+    found = recipients.reach(issues, at=now)
+    emails = []
+    for issue in issues:
+        emails += _staff_emails(
+            issue, EmailKind.DEADLINE_AT_RISK, found[issue.pk].responsible(), found[issue.pk],
+            key=f"deadline:{issue.pk}:{stamp(issue.customer_deadline)}", not_before=not_before.get(issue.pk),
+            context={"deadline": iso(issue.customer_deadline), "passed": issue.customer_deadline <= now},
         )
     return len(_queue_and_note_all(emails, now=now))
 
@@ -225,7 +239,7 @@ def _needs_owner(issue: Issue, found: recipients.Reach, *, by, already: set[int]
 def _tell_owner(event: IssueEvent, kind: str) -> None:
     """The owner hears of a change someone else made; an owner who is gone, whoever stands in."""
     issue = event.issue
-    found = recipients.reach([issue])[issue.pk]
+    found = recipients.reach([issue], at=event.at)[issue.pk]
     told = [person for person in found.responsible() if person.user.pk != event.actor_id]
     emails = _staff_emails(issue, kind, told, found, key=f"{kind}:{event.pk}", context={"actor": event.actor_id})
     _queue_and_note_all(emails, now=event.at)
@@ -308,6 +322,12 @@ def _queue_and_note(issue: Issue, kind: str, emails: list[Email], *, now: dateti
     return len(_queue_and_note_all(emails, now=now))
 
 
+def queue_staff_emails(emails: list[Email], *, now: datetime) -> list[OutboundEmail]:
+    """Queue staff emails whose people were picked elsewhere (the escalation ladder: ``notifications.escalations``
+    and ``notifications.repeats``), noted on each issue's timeline like every other."""
+    return _queue_and_note_all(emails, now=now)
+
+
 def _queue_and_note_all(emails: list[Email], *, now: datetime) -> list[OutboundEmail]:
     """Queue the emails of one change (or one scan batch) and note on each issue's timeline who was told."""
     written = enqueue(emails, now=now)
@@ -340,7 +360,7 @@ def receipt(issue: Issue, *, contact: Contact, now: datetime) -> int:
 def customer_wrote(event: IssueEvent, *, reopened: bool = False, resumed: bool = False) -> int:
     """The owner (or whoever stands in) hears once, with the customer's text and when an answer is due."""
     issue = event.issue
-    found = recipients.reach([issue])[issue.pk]
+    found = recipients.reach([issue], at=event.at)[issue.pk]
     emails = _staff_emails(issue, EmailKind.CUSTOMER_MESSAGE, found.responsible(), found,
                            key=f"customer_message:{event.pk}",
                            context={"event": event.pk, "due_at": iso(issue.ack_due_at), "reopened": reopened,
@@ -353,7 +373,7 @@ def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime)
     lead's part, hear once (one email per person, listing the issues)."""
     if not issues:
         return 0
-    found = recipients.reach(issues)
+    found = recipients.reach(issues, at=now)
     people = {}
     for issue in issues:
         for person in found[issue.pk].responsible() + found[issue.pk].lead_part():

@@ -7,7 +7,7 @@ key was decided inside the change's transaction (``notifications.emails``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from issues import away
 from issues.models import Clock, Issue, Severity, Status
 from notifications.links import issue_link, site_url
 from notifications.models import EmailKind
@@ -52,9 +53,28 @@ def person(user, language: str) -> str:
     return f"{name}님" if language == "ko" else name
 
 
-def customer_facts(issue: Issue, language: str) -> list:
-    return [(_("Status"), Status(issue.status).label), (_("Owner"), person(issue.owner, language)),
-            (_("Reference"), issue.reference)]
+def customer_facts(issue: Issue, language: str, *, at: datetime | None = None) -> list:
+    """Status, owner and reference; while the owner is away at `at` (when the email is written), whom to
+    reach until they are back."""
+    facts = [(_("Status"), Status(issue.status).label), (_("Owner"), person(issue.owner, language))]
+    if stand_in := away.contact_while_away(issue, at or timezone.now()):
+        until, colleague = stand_in
+        facts.append((lazy(lambda: _("Your contact until %(day)s") % {"day": away_day(until)}, str)(),
+                      person(colleague, language)))
+    return [*facts, (_("Reference"), issue.reference)]
+
+
+# A period's last day in an email: "12 March" (a whole day: back the next morning), else with the time.
+AWAY_DAY_FORMATS = {"en": ("j F", "j F, H:i"), "ko": ("n월 j일", "n월 j일 H:i")}
+
+
+def away_day(until: datetime) -> str:
+    """When someone is back, as "until …" reads: the last whole day away, else the moment they are back."""
+    whole, moment = AWAY_DAY_FORMATS.get(translation.get_language(), AWAY_DAY_FORMATS["en"])
+    local = timezone.localtime(until)
+    if local.hour == local.minute == local.second == 0:
+        return formats.date_format(local - timedelta(days=1), whole)
+    return formats.date_format(local, moment)
 
 
 def staff_facts(issue: Issue, language: str) -> dict:
@@ -102,8 +122,10 @@ def _told_context(context: dict) -> dict:
     roles were stored name the owner, the account manager of an unowned issue, or the lead."""
     unowned, is_owner = context.get("unowned", False), context.get("is_owner", True)
     role = context.get("role") or (Role.ACCOUNT_MANAGER if unowned else Role.OWNER if is_owner else Role.LEAD)
+    covering_until = _moment(context.get("covering_until"))
     return {"role": role, "is_owner": is_owner, "unowned": unowned, "owner_gone": context.get("owner_gone", False),
-            "needs_owner": context.get("needs_owner", False)}
+            "needs_owner": context.get("needs_owner", False), "covering": context.get("covering", ""),
+            "covering_until": lazy(lambda: away_day(covering_until), str)() if covering_until else ""}
 
 
 def _actor_context(context: dict, lookups: Lookups, language: str) -> dict:
@@ -136,7 +158,7 @@ def _clock_context(context: dict, lookups: Lookups, language: str) -> dict:
 
 
 def _digest_lines(section: dict) -> list[dict]:
-    return [{**line, "url": issue_link(line["id"]), "due": _moment(line["due"]),
+    return [{**line, "url": issue_link(line["id"]), "due": _moment(line["due"]), "since": _moment(line.get("since")),
              "severity_label": Severity(line["severity"]).label, "severity_colour": SEVERITY_COLOURS[line["severity"]]}
             for line in section["issues"]]
 
@@ -150,9 +172,12 @@ def _digest_context(context: dict, lookups: Lookups, language: str) -> dict:
                 for team in context.get("teams", [])]
     if own := context.get("own"):
         sections.append({**own, "name": "", "issues": _digest_lines(own), "link": site_url(f"{inbox}?owner=me")})
+    sections += [{**covered, "name": "", "issues": _digest_lines(covered), "link": site_url(f"{inbox}?owner=covering")}
+                 for covered in context.get("covering", [])]
     return {"day": date.fromisoformat(context["day"]), "sections": sections,
             "breached": sum(section["breached"] for section in sections),
             "due_24h": sum(section["due_24h"] for section in sections),
+            "repeats": _digest_lines({"issues": context.get("repeats", [])}),
             "preferences_url": site_url(reverse("preferences"))}
 
 
@@ -208,6 +233,19 @@ def _named(name: str | None, language: str) -> str:
     return f"{name}님" if language == "ko" else name
 
 
+def _deadline_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """The customer's deadline the warning was about (the issue may carry another one by now)."""
+    return {"deadline": _moment(context.get("deadline")), "passed": context.get("passed", False),
+            **_told_context(context)}
+
+
+def _ladder_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """A breach that still stands (``notifications.escalations``, ``notifications.repeats``): when it was
+    recorded, which day of it this is, and whether a superuser hears for want of an escalation contact."""
+    return {**_clock_context(context, lookups, language), "breached_at": _moment(context.get("breached_at")),
+            "day": context.get("day"), "fallback": context.get("fallback", False)}
+
+
 CONTEXT_FOR_KIND = {
     EmailKind.ACKNOWLEDGED: _acknowledged_context,
     EmailKind.PUBLIC_UPDATE: _event_context,
@@ -226,4 +264,7 @@ CONTEXT_FOR_KIND = {
     EmailKind.WAITING_ENDED: _waiting_ended_context,
     EmailKind.CLOSURE_OWNER: _closure_owner_context,
     EmailKind.CLOSURE_NOTICE: _closure_notice_context,
+    EmailKind.DEADLINE_AT_RISK: _deadline_context,
+    EmailKind.ESCALATION: _ladder_context,
+    EmailKind.BREACH_REPEAT: _ladder_context,
 }

@@ -4,7 +4,7 @@ from celery import shared_task
 
 from issues.conversation import mark_refused_contacts
 from notifications.delivery import deliver_due
-from notifications.digests import send_digests
+from notifications.repeats import send_mornings
 
 
 @shared_task(ignore_result=True)
@@ -18,5 +18,6 @@ def deliver_outbox() -> int:
 
 @shared_task(ignore_result=True)
 def send_digests_task() -> int:
-    """Beat runs this every quarter of an hour; it queues the digests of people whose working day began."""
-    return send_digests()
+    """Beat runs this every quarter of an hour; it queues the digests of people whose working day began, with the
+    morning reminders of breaches still open folded in (a reminder email to whoever gets no digest)."""
+    return send_mornings().digests

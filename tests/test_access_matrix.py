@@ -38,7 +38,7 @@ ACCESS = {
     "preferences": SIGNED_IN,
     "issue_detail": ISSUE, "issue_update": ISSUE, "issue_note": ISSUE, "issue_acknowledge": ISSUE,
     "issue_assign": ISSUE, "issue_severity": ISSUE, "issue_status": ISSUE, "issue_resolve": ISSUE,
-    "issue_reopen": ISSUE, "issue_recipients": ISSUE, "customer_detail": CUSTOMER,
+    "issue_reopen": ISSUE, "issue_recipients": ISSUE, "issue_deadline": ISSUE, "customer_detail": CUSTOMER,
     "dashboard": LEADS, "dashboard_breaches_csv": LEADS, "dashboard_owners_csv": LEADS,
     "inbound_unmatched": SIGNED_IN, "inbound_attach": INBOUND, "inbound_open": INBOUND, "inbound_discard": INBOUND,
     "inbound_original": INBOUND, "inbound_attachment": INBOUND,

@@ -147,7 +147,7 @@ def test_each_task_leaves_one_log_line_with_what_it_did(caplog):
     (record,) = [r for r in caplog.records if r.name == "inloop.task"]
     assert record.task == "issues.tasks.scan_sla_task" and record.state == "SUCCESS"
     assert record.result == {"warnings": 0, "breaches": 0, "auto_emails": 0, "waiting_reminders": 0,
-                             "waits_ended": 0}
+                             "waits_ended": 0, "deadline_warnings": 0, "promises_broken": 0, "escalations": 0}
 
 
 # --- security -------------------------------------------------------------------------------------

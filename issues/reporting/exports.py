@@ -8,11 +8,14 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from issues import periods
-from issues.models import Breach, Clock, Severity, Team
+from issues.models import Breach, Clock, Promise, Severity, Team
 from issues.reporting.counts import Moment, OwnerRow, display_name
+from notifications.models import EmailKind, OutboundEmail
 
 # A spreadsheet runs a cell starting with one of these as a formula ("formula injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -53,7 +56,8 @@ def local(moment_value: datetime | None, moment: Moment) -> str:
 
 def breach_header() -> list[str]:
     return [_("Issue"), _("Title"), _("Customer"), _("Owner"), _("Severity"), _("Clock"), _("Due at"),
-            _("Breached at"), _("Cleared at"), _("Hours late")]
+            _("Breached at"), _("Cleared at"), _("Hours late"), _("Promise broken"), _("Lead told"),
+            _("Escalated at"), _("Escalated to"), _("Morning reminders")]
 
 
 def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator[list]:
@@ -66,7 +70,9 @@ def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator
     since, until = periods.local_span(first, last, moment.zone)  # 0001-01-01 and 9999-12-31 are days too
     rows = Breach.objects.filter(
         issue__customer__team=team, breached_at__gte=since, breached_at__lt=until,
-    ).select_related("issue__customer", "issue__owner").order_by("breached_at", "pk")
+    ).select_related("issue__customer", "issue__owner").order_by("breached_at", "pk").annotate(
+        broken_promise=broken_in_cycle(), lead_told=lead_told())
+    broken = _("yes")
 
     def row(breach: Breach) -> list:
         issue = breach.issue
@@ -74,9 +80,26 @@ def breach_rows(team: Team, first: date, last: date, moment: Moment) -> Iterator
         return [issue.reference, issue.title, issue.customer.name, display_name(issue.owner) if issue.owner else "",
                 severities[breach.severity], clocks[breach.clock], local(breach.due_at, moment),
                 local(breach.breached_at, moment), local(breach.cleared_at, moment),
-                round(max(late.total_seconds(), 0) / 3600, 1)]
+                round(max(late.total_seconds(), 0) / 3600, 1),
+                broken if breach.broken_promise and breach.clock == Clock.UPDATE else "",
+                breach.lead_told or "", local(breach.escalated_at, moment), breach.escalated_to, breach.repeats]
 
     return (row(breach) for breach in rows.iterator(chunk_size=2000))
+
+
+def broken_in_cycle() -> Exists:
+    """Whether the breached cycle was promised by a date that passed without news: a promise is made by the
+    update that starts its update cycle, so it shares the cycle's start (``issues.promises``)."""
+    return Exists(Promise.objects.filter(issue=OuterRef("issue"), made_at=OuterRef("cycle_started_at"),
+                                         broken_at__isnull=False))
+
+
+def lead_told() -> Subquery:
+    """Who heard in the lead's part of the breach notice, beside the owner (the ladder's second rung): the
+    notice's outbox row, queued by the scan at the breach's instant."""
+    return Subquery(OutboundEmail.objects.filter(
+        issue=OuterRef("issue"), kind=EmailKind.BREACH, created_at=OuterRef("breached_at"), context__is_owner=False,
+    ).annotate(clock=KT("context__clock")).filter(clock=OuterRef("clock")).order_by("pk").values("recipient_name")[:1])
 
 
 def owner_header() -> list[str]:

@@ -11,6 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
+from issues import away
 from issues.models import EventKind, Issue, Severity, Status
 from issues.sla import Clock, ClockState
 from notifications.models import EmailKind
@@ -145,9 +146,13 @@ def event_summary(event) -> str:
         values.update(old=Severity(old).label if old in Severity.values else old, new=Severity(new).label)
     if kind == EventKind.STATUS_CHANGED:
         values.update(old=status_label(old), new=status_label(new))
+    if kind == EventKind.BREACH_REPEATED:
+        values.update(day=data.get("day", ""))
     if kind in {EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}:
         values.update(what=EmailKind(new).label if new in EmailKind.values else new,
                       to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
+    if kind in DEADLINE_AND_PROMISE_LINES:
+        return deadline_or_promise_line(event, actor)
     if values["queued_for"] and kind in QUEUED_LINES:
         return str(QUEUED_LINES[kind]) % values
     lines = {
@@ -181,6 +186,8 @@ def event_summary(event) -> str:
         EventKind.WAITING_ENDED: _("No answer from the customer: waiting ended, the update clock runs again and "
                                    "the owner was told"),
         EventKind.CLOSURE_ANNOUNCED: _("Office closed %(first_day)s – %(last_day)s: announced to %(to)s"),
+        EventKind.ESCALATED: _("%(clock)s still breached: escalated to %(to)s"),
+        EventKind.BREACH_REPEATED: _("%(clock)s still breached, day %(day)s: %(to)s reminded this morning"),
     }
     line = lines.get(kind)
     return line % values if line else str(EventKind(kind).label if kind in EventKind.values else kind)
@@ -192,6 +199,24 @@ QUEUED_LINES = {
     EventKind.CLOCK_BREACHED: gettext_lazy("%(clock)s ran out: notice to the owner and the team lead queued "
                                            "for %(queued_for)s"),
 }
+
+
+# The customer's deadline and promises kept (issues.deadlines, issues.promises): the dates are stored as ISO text.
+DEADLINE_AND_PROMISE_LINES = {
+    EventKind.DEADLINE_SET: gettext_lazy("%(actor)s noted that the customer needs this by %(date)s"),
+    EventKind.DEADLINE_WARNED: gettext_lazy("The customer needs this by %(date)s, a working day away or less: "
+                                            "the owner was told"),
+    EventKind.PROMISE_KEPT: gettext_lazy("Promise of news by %(date)s kept"),
+    EventKind.PROMISE_BROKEN: gettext_lazy("Promise of news by %(date)s broken: no update came by then"),
+}
+
+
+def deadline_or_promise_line(event, actor: str) -> str:
+    moment = parse_datetime(event.new_value or "")
+    if event.kind == EventKind.DEADLINE_SET and moment is None:
+        return _("%(actor)s removed the customer's deadline") % {"actor": actor}
+    date = formats.date_format(timezone.localtime(moment), "D Y-m-d H:i") if moment else ""
+    return str(DEADLINE_AND_PROMISE_LINES[event.kind]) % {"actor": actor, "date": date}
 
 
 CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE, EventKind.CUSTOMER_MESSAGE,
@@ -208,12 +233,34 @@ def is_conversation(event) -> bool:
 def is_system(event) -> bool:
     return event.kind.startswith("clock_") or event.kind in {
         EventKind.BREACH_CLEARED, EventKind.AUTO_STATUS_EMAIL, EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT,
-        EventKind.INBOUND_AUTOMATIC, EventKind.WAITING_REMINDER, EventKind.WAITING_ENDED, EventKind.CLOSURE_ANNOUNCED}
+        EventKind.INBOUND_AUTOMATIC, EventKind.WAITING_REMINDER, EventKind.WAITING_ENDED, EventKind.CLOSURE_ANNOUNCED,
+        EventKind.DEADLINE_WARNED, EventKind.PROMISE_KEPT, EventKind.PROMISE_BROKEN, EventKind.ESCALATED,
+        EventKind.BREACH_REPEATED}
 
 
 @register.filter
 def promised_at(event) -> datetime | None:
     return parse_datetime((event.data or {}).get("promised_update_at") or "")
+
+
+@register.simple_tag
+def owner_away(issue: Issue, now: datetime) -> str:
+    """While the owner is away: until when, and who covers meanwhile (the owner stays the owner)."""
+    # Pages that annotate ``owner_away_until`` (selectors.issue_page) ask no more when nobody is away.
+    if issue.owner_id is None or getattr(issue, "owner_away_until", now) is None:
+        return ""
+    found = away.contact_while_away(issue, now)
+    if found is None:
+        return ""
+    until, stand_in = found
+    return _("%(owner)s is away until %(until)s; %(cover)s covers.") % {
+        "owner": person(issue.owner), "until": away.shown_until(until), "cover": person(stand_in)}
+
+
+@register.simple_tag
+def away_period(period) -> str:
+    """An away period's days (or moments), first to last: "2026-03-09 – 2026-03-11"."""
+    return f"{away.shown_from(period.starts_at)} – {away.shown_until(period.ends_at)}"
 
 
 @register.filter

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from issues import selectors
+from issues import promises, selectors
 from issues.selectors import InboxQuery
 from issues.views.common import only_get
 
@@ -25,16 +25,17 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def customer_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    customer = selectors.customer_page(request.user, slug)
+    now = timezone.now()
+    customer = selectors.customer_page(request.user, slug, now=now)
     if customer is None:
         raise Http404
     if refused := only_get(request):
         return refused
-    now = timezone.now()
     issues = selectors.inbox(request.user, InboxQuery(customer=slug), now=now)[:OPEN_ISSUES_SHOWN]
     return render(request, "issues/customer_detail.html", {
         "customer": customer,
         "issues": issues,
         "contacts": customer.contacts.all(),
+        "promises": promises.customer_shares(customer),
         "now": now,
     })

@@ -84,6 +84,7 @@ def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment
         "now": moment.now,
         "tiles": counts.now_tiles(team, moment),
         "owners": counts.by_owner(team, moment),
+        "deadline_risks": counts.deadline_risks(team, moment),
         "customers": customers if show_all else customers[:CUSTOMERS_SHOWN],
         "customers_hidden": 0 if show_all else max(len(customers) - CUSTOMERS_SHOWN, 0),
         "compliance": report,
@@ -120,4 +121,4 @@ def breaches_csv(request: HttpRequest, team: Team, teams: list[Team], moment: co
 def owners_csv(request: HttpRequest, team: Team, _teams: list[Team], moment: counts.Moment) -> HttpResponse:
     day = moment.now.astimezone(moment.zone).date()
     return csv_response(f"owners-team-{team.pk}-{day}.csv", exports.owner_header(),
-                        exports.owner_rows(counts.by_owner(team, moment), moment))
+                        exports.owner_rows(counts.by_owner(team, moment, promises=False), moment))

@@ -22,6 +22,7 @@ from issues import selectors, services
 from issues.forms import (
     AssignForm,
     BuiltOnState,
+    DeadlineForm,
     NoteForm,
     PublicUpdateForm,
     RecipientsForm,
@@ -54,6 +55,7 @@ def page_forms(issue: Issue, *, contacts: selectors.IssueContacts, compose: bool
         "severity_form": SeverityForm(issue=issue, initial={"severity": issue.severity}),
         "status_form": StatusForm(issue=issue),
         "resolve_form": ResolveForm(),
+        "deadline_form": DeadlineForm(issue=issue),
         "recipients_form": RecipientsForm(issue=issue, contacts=contacts.contacts),
     } | bound
 
@@ -192,6 +194,22 @@ def change_status(request: HttpRequest, issue: Issue) -> HttpResponse:
         lambda data: services.change_status(issue=issue, status=data["status"], by=request.user, seen=data["seen"]),
         _("Status changed."),
     )
+
+
+@issue_action
+def set_deadline(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return submit(
+        request, issue, DeadlineForm(request.POST), "deadline_form",
+        lambda data: services.set_deadline(issue=issue, deadline=data["customer_deadline"], by=request.user,
+                                           seen=data["seen"]),
+        deadline_noted,
+    )
+
+
+def deadline_noted(issue: Issue) -> tuple[int, str]:
+    if issue.customer_deadline is None:
+        return messages.SUCCESS, _("The customer's deadline is removed.")
+    return messages.SUCCESS, _("The customer's deadline is noted; whoever must act is warned a working day before it.")
 
 
 @issue_action

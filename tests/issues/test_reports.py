@@ -162,10 +162,12 @@ def test_the_breach_csv_lists_the_period_with_how_late_each_one_was(jisoo, team,
 
     rows = read_csv(response)
     assert rows[0] == ["Issue", "Title", "Customer", "Owner", "Severity", "Clock", "Due at", "Breached at",
-                       "Cleared at", "Hours late"]
+                       "Cleared at", "Hours late", "Promise broken", "Lead told", "Escalated at", "Escalated to",
+                       "Morning reminders"]
     late_id = Breach.objects.order_by("breached_at").first().issue_id
     assert rows[1] == [f"ACME-{late_id}", "Invoices export times out", "Acme Logistics", "Hana Lee", "Red",
-                       "acknowledge", "2025-03-08 10:00", "2025-03-08 10:05", "2025-03-08 11:00", "1.0"]
+                       "acknowledge", "2025-03-08 10:00", "2025-03-08 10:05", "2025-03-08 11:00", "1.0", *rows[1][10:]]
+    assert len(rows[1]) == len(rows[0])
     assert rows[2][5:9] == ["update", "2025-03-09 11:00", "2025-03-09 11:05", ""]  # still running: late until now
     assert float(rows[2][9]) > 24 * 365
     assert len(rows) == 3

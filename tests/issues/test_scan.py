@@ -261,7 +261,8 @@ def test_the_command_runs_the_same_scan_and_says_what_it_did(customer, manager):
     call_command("scan_sla", stdout=output)
 
     assert output.getvalue().strip() == ("SLA scan: 0 warning(s), 1 breach(es), 0 automatic status email(s), "
-                                         "0 waiting reminder(s), 0 wait(s) ended.")
+                                         "0 waiting reminder(s), 0 wait(s) ended, 0 deadline warning(s), "
+                                         "0 promise(s) broken, 0 escalation(s).")
 
 
 def test_the_beat_task_runs_the_same_scan(customer, manager, settings):
@@ -270,6 +271,7 @@ def test_the_beat_task_runs_the_same_scan(customer, manager, settings):
     make_issue(customer=customer, at=MONDAY - DAY, severity="red", owner=manager)
 
     assert scan_sla_task.apply().get() == {"warnings": 0, "breaches": 1, "auto_emails": 0, "waiting_reminders": 0,
-                                           "waits_ended": 0}
+                                           "waits_ended": 0, "deadline_warnings": 0, "promises_broken": 0,
+                                           "escalations": 0}
     assert settings.CELERY_BEAT_SCHEDULE["scan-sla"]["task"] == scan_sla_task.name
     assert settings.CELERY_BEAT_SCHEDULE["scan-sla"]["schedule"] == 60.0

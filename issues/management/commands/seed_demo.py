@@ -27,8 +27,10 @@ from issues.models import (
     Issue,
     Profile,
     Severity,
+    SlaPolicy,
     Status,
     Team,
+    Tier,
 )
 from notifications import emails
 from notifications.models import OutboundEmail
@@ -105,6 +107,15 @@ UPDATES = {
     "ko": ["문제를 재현했고 수정 작업을 진행하고 있습니다.", "수정 사항을 스테이징에서 검증하고 있습니다.",
            "개발팀과 함께 원인을 계속 확인하고 있습니다.", "수정 사항을 배포했습니다. 확인 부탁드립니다."],
 }
+# The demo's Premium tier: tighter clocks than the base policies for red, orange and blue (green keeps the
+# base policy), and the customers on it.
+PREMIUM_POLICIES = {
+    Severity.RED: {"acknowledge_within": timedelta(minutes=30), "update_every": timedelta(hours=12)},
+    Severity.ORANGE: {"acknowledge_within": timedelta(hours=2), "update_every": timedelta(days=1)},
+    Severity.BLUE: {"acknowledge_within": timedelta(hours=4), "update_every": timedelta(hours=18), "business_time": True,
+                    "fallback_acknowledge_within": timedelta(hours=12), "fallback_update_every": timedelta(days=3)},
+}
+PREMIUM_CUSTOMERS = {"HANBIT"}
 SEVERITY_WEIGHTS = {Severity.RED: 1, Severity.ORANGE: 3, Severity.BLUE: 8, Severity.GREEN: 4}
 
 
@@ -179,13 +190,21 @@ class Command(BaseCommand):
                 team.members.set([people[m] for m in members])
         return people
 
+    def create_premium_tier(self) -> Tier:
+        tier, _created = Tier.objects.get_or_create(name="Premium", defaults={"position": 1})
+        for severity, values in PREMIUM_POLICIES.items():
+            SlaPolicy.objects.get_or_create(tier=tier, severity=severity, defaults=values)
+        return tier
+
     def create_customers(self, people: dict) -> list[Customer]:
         customers = []
+        premium = self.create_premium_tier()
         for name, code, team_name, manager, language, contacts in CUSTOMERS:
             customer, _created = Customer.objects.get_or_create(
                 code=code,
                 defaults={"name": name, "slug": code.lower(), "team": Team.objects.get(name=team_name),
-                          "account_manager": people[manager], "language": language},
+                          "account_manager": people[manager], "language": language,
+                          "tier": premium if code in PREMIUM_CUSTOMERS else None},
             )
             for contact_name, email, contact_language in contacts:
                 Contact.objects.get_or_create(
