@@ -5,25 +5,43 @@ PY := $(VENV)/bin/python
 CELERY := $(VENV)/bin/celery
 # Local runs use the embedded defaults: SQLite, a broker folder, emails printed to the console.
 LOCAL := DEBUG=true
+# `make run PORT=8001` when 8000 is taken: the server binds it and links in emails follow it.
+PORT ?= 8000
 
-.PHONY: install run test messages clean
+.PHONY: install install-test run demo test messages clean
 
-$(VENV)/installed: pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Inloop needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+
+# Running needs only the application's own packages; the test tools (a browser driver among them) come
+# with `make test`.
+$(VENV)/installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/installed-test: $(VENV)/installed
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
 install: $(VENV)/installed
 
+install-test: $(VENV)/installed-test
+
 run: install
 	$(LOCAL) $(PY) manage.py migrate --noinput
 	$(LOCAL) $(PY) manage.py seed_demo
-	@echo "Inloop on http://127.0.0.1:8000 - log in as manager, lead or admin (password inloop-demo). Ctrl-C stops all."
-	$(LOCAL) $(PY) -m tracker.devserver
+	@echo "Inloop on http://127.0.0.1:$(PORT) - log in as manager, lead or admin (password inloop-demo). Ctrl-C stops all."
+	PORT=$(PORT) $(LOCAL) $(PY) -m tracker.devserver
 
-test: install
+# The demo's issues age like real ones; this replays their history so that it ends now (people, teams and
+# customers stay; the demo customers' issues, emails and breaches are written afresh).
+demo: install
+	$(LOCAL) $(PY) manage.py migrate --noinput
+	$(LOCAL) $(PY) manage.py seed_demo --refresh
+
+test: install-test
 	@# The whole suite on the embedded defaults (SQLite, no broker server) ...
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PY) -m pytest
 	@# ... and again on PostgreSQL and Redis when the environment names them (CI does).

@@ -154,6 +154,9 @@ class StaffChangeForm(UserChangeForm):
 
 
 admin.site.login_form = AdminLoginForm  # a username longer than its column is refused, not a server error
+admin.site.site_header = _("Inloop administration")
+admin.site.site_title = _("Inloop")
+admin.site.index_title = _("Teams, customers, service levels and email")
 admin.site.unregister(get_user_model())
 
 

@@ -8,18 +8,25 @@ from django.utils.translation import gettext_lazy as _
 
 from issues import text
 from issues.models import OPEN_STATUSES, Severity
+from issues.reporting.counts import display_name
 from issues.selectors import BASE_TIER, InboxQuery
 
 ANY = [("", _("Any"))]
 OWNER_CHOICES = [("", _("Anyone")), ("me", _("Me")), ("covering", _("Issues I cover")), ("unassigned", _("Unassigned"))]
 CLOCK_CHOICES = [("", _("Any")), ("at_risk", _("At risk")), ("breached", _("Overdue")),
                  ("due_24h", _("Due within 24 h")), ("due_today", _("Update due today"))]
-FILTER_FIELDS = ("severity", "status", "owner", "customer", "team", "tier", "clock", "q")
+SCOPE_CHOICES = [("", _("Open")), ("waiting", _("Waiting on customer")), ("resolved", _("Resolved")),
+                 ("closed", _("Closed")), ("all", _("All"))]
+FILTER_FIELDS = ("scope", "severity", "status", "owner", "customer", "team", "tier", "clock", "q")
+
+
+SEARCH_HINT = _("Reference, words, contact…")
 
 
 class InboxFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Title, description or customer")}))
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": SEARCH_HINT}))
+    scope = forms.ChoiceField(label=_("Scope"), required=False, choices=SCOPE_CHOICES)
     severity = forms.ChoiceField(label=_("Severity"), required=False, choices=ANY + list(Severity.choices))
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=ANY + [(s.value, s.label) for s in OPEN_STATUSES])
@@ -29,8 +36,12 @@ class InboxFilterForm(forms.Form):
     tier = forms.ChoiceField(label=_("SLA tier"), required=False)
     clock = forms.ChoiceField(label=_("Clock"), required=False, choices=CLOCK_CHOICES)
 
-    def __init__(self, data: QueryDict, *, customers) -> None:
+    def __init__(self, data: QueryDict, *, customers, people=None, user=None) -> None:
         super().__init__(data)
+        # Any person of my teams, by id, after "me" and the other named choices.
+        if people is not None:
+            self.fields["owner"].choices = OWNER_CHOICES + [
+                (str(p.pk), display_name(p)) for p in people if user is None or p.pk != user.pk]
         # The teams come with the customers (one query): a team filter only for people of several teams.
         customers = list(customers.select_related("team", "tier").only(
             "name", "slug", "team__name", "tier__name", "tier__position"))

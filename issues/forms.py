@@ -98,14 +98,18 @@ class AssignForm(BuiltOnState):
     prefix = "assign"
     seen_field = "owner"
 
-    owner = PersonChoiceField(label=_("Owner"), queryset=None, empty_label=None)
+    # An unassigned issue's select says so: "Assign" without choosing gives the issue to nobody by mistake.
+    owner = PersonChoiceField(label=_("Owner"), queryset=None, empty_label=_("Unassigned"),
+                              error_messages={"required": _("Choose who should own this issue.")})
 
     def __init__(self, *args, people, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = people
         # Read the people once (iter: a plain list() would ask for their count first); the rendered select
-        # would otherwise ask twice.
-        self.fields["owner"].choices = list(iter(self.fields["owner"].choices))
+        # would otherwise ask twice. An owned issue offers people only: nobody un-assigns by accident.
+        choices = list(iter(self.fields["owner"].choices))
+        owned = kwargs.get("issue") is not None and kwargs["issue"].owner_id is not None
+        self.fields["owner"].choices = choices[1:] if owned else choices
 
 
 class SeverityForm(BuiltOnState):
@@ -124,9 +128,19 @@ class StatusForm(BuiltOnState):
     def __init__(self, *args, issue: Issue, **kwargs) -> None:
         super().__init__(*args, issue=issue, **kwargs)
         # Resolving has its own form (it may say what was done); offer the other moves the workflow allows.
+        # The select shows the current status first; sending it unchanged is refused as "choose another".
         moves = STATUS_MOVES[issue.status] - {Status.RESOLVED}
+        self.current = issue.status
         self.moves = [(s.value, s.label) for s in Status if s in moves]
-        self.fields["status"].choices = [("", _("Choose a status"))] + self.moves
+        self.fields["status"].choices = [(issue.status, Status(issue.status).label)] + self.moves
+        self.fields["status"].initial = issue.status
+
+    def clean_status(self) -> str:
+        status = self.cleaned_data["status"]
+        if status == self.current:
+            raise ValidationError(_("The issue is already “%(status)s”: choose the status it should move to.")
+                                  % {"status": Status(status).label})
+        return status
 
     @property
     def has_moves(self) -> bool:
@@ -162,11 +176,14 @@ class ResolveForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    ACTIONS = [("acknowledge", _("Acknowledge")), ("assign", _("Assign to")), ("severity", _("Change severity to"))]
+    # No default action: the bar does exactly what was chosen, and nothing when nothing was.
+    ACTIONS = [("", _("Choose an action")), ("acknowledge", _("Acknowledge")), ("assign", _("Assign to")),
+               ("severity", _("Change severity to"))]
 
     issues = forms.TypedMultipleChoiceField(label=_("Issues"), coerce=int, choices=[],
                                             error_messages={"required": _("Select at least one issue.")})
-    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS, error_messages={
+        "required": _("Choose what to do with the selected issues: acknowledge, assign or change severity.")})
     owner = PersonChoiceField(label=_("Owner"), queryset=None, required=False, empty_label=_("Choose an owner"))
     severity = forms.ChoiceField(label=_("Severity"), required=False,
                                  choices=[("", _("Choose a severity"))] + list(Severity.choices))

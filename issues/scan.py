@@ -35,6 +35,7 @@ from issues.models import (
     Severity,
     Status,
 )
+from issues.reporting.compliance import forget_compliance
 from issues.services import CLOCK_COLUMNS
 from issues.timeline import clock_events
 from notifications import emails, escalations
@@ -130,6 +131,8 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
                    due_at=getattr(issue, columns.due), breached_at=now, escalate_at=_escalate_at(issue, setups, now))
             for issue in issues
         ], ignore_conflicts=True)
+        # The dashboard's cached compliance counts breaches: drop it once these are visible to others.
+        transaction.on_commit(forget_compliance)
         raised = _severity_raised_past_due(issues, columns)
         held = breach_notice_holds(issues, setups, now=now)
         _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))

@@ -17,6 +17,7 @@ from django.db.models import (
     Count,
     DateTimeField,
     Exists,
+    F,
     IntegerField,
     Min,
     OuterRef,
@@ -29,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from issues import search
 from issues.away import covered_by, owner_away_until
 from issues.models import (
     IS_OPEN,
@@ -37,6 +39,7 @@ from issues.models import (
     Issue,
     IssueEvent,
     Severity,
+    Status,
     Team,
 )
 from issues.promises import customer_share_columns
@@ -46,7 +49,9 @@ from notifications.emails import receives
 # (PostgreSQL's LEAST skips NULLs, SQLite's MIN returns NULL).
 NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
-BREACHED, AT_RISK, ON_TIME = 0, 1, 2
+RED_HOT, BREACHED, AT_RISK, ON_TIME = 0, 1, 2, 3
+# A red issue this close to a due time (or past it) goes above everything else: a fire comes first.
+RED_HOT_WITHIN = timedelta(hours=1)
 # "At risk" on the dashboard, in the inbox's "due within 24 h" filter and in digests: due this soon.
 SOON = timedelta(hours=24)
 
@@ -56,14 +61,18 @@ def _earliest(*fields: str) -> Least:
 
 
 def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
-    """Annotate the next due time and the clock rank, and sort most urgent first: breached, then at
-    risk, then nearest due; severity breaks ties, then the older issue. A customer's deadline within
-    SOON (or passed) ranks the issue with the at-risk ones, and counts as a due time in the order."""
+    """Annotate the next due time and the clock rank, and sort most urgent first: a red issue breached or
+    due within the hour, then breached, then at risk, then the rest. Among the breached and the at-risk
+    the more severe comes first, then the nearest due; among the rest the nearest due, then severity;
+    then the older issue. A customer's deadline within SOON (or passed) ranks the issue with the at-risk
+    ones, and counts as a due time in the order. One ORDER BY the database computes: the filters keep
+    their indexes, and the page its query count."""
     return issues.annotate(
         next_due_at=_earliest("ack_due_at", "update_due_at"),
         next_risk_at=_earliest("ack_at_risk_at", "update_at_risk_at"),
     ).annotate(
         clock_rank=Case(
+            When(severity=Severity.RED, next_due_at__lte=now + RED_HOT_WITHIN, then=Value(RED_HOT)),
             When(next_due_at__lte=now, then=Value(BREACHED)),
             When(next_risk_at__lte=now, then=Value(AT_RISK)),
             When(customer_deadline__lte=now + SOON, then=Value(AT_RISK)),
@@ -71,7 +80,10 @@ def with_urgency(issues: QuerySet, now: datetime) -> QuerySet:
             output_field=IntegerField(),
         ),
         urgent_at=Least("next_due_at", Coalesce("customer_deadline", Value(NEVER), output_field=DateTimeField())),
-    ).order_by("clock_rank", "urgent_at", Severity.urgency(), "created_at", "pk")
+        # Where severity weighs before the due time: a breached orange comes before a green breached for days.
+        severity_first=Case(When(clock_rank__in=(BREACHED, AT_RISK), then=Severity.urgency()), default=Value(0),
+                            output_field=IntegerField()),
+    ).order_by("clock_rank", "severity_first", "urgent_at", Severity.urgency(), "created_at", "pk")
 
 
 def overdue(now: datetime) -> Q:
@@ -115,12 +127,23 @@ class InboxQuery:
 
     severity: str = ""
     status: str = ""
-    owner: str = ""  # "me", "covering" (owners away whom I cover), "unassigned" or "" (anyone)
+    owner: str = ""  # "me", "covering" (owners away whom I cover), "unassigned", a person's id, or "" (anyone)
     customer: str = ""  # a customer's slug
     team: str = ""  # a team's id
     tier: str = ""  # an SLA tier's id, or BASE_TIER for customers without a tier
     clock: str = ""  # "at_risk", "breached", "due_24h", "due_today" or ""
     q: str = ""
+    scope: str = ""  # a key of SCOPES; "" is "open"
+
+
+# The inbox's status scope: which issues it looks at. A typed reference finds its issue whatever the scope.
+SCOPES = {
+    "": IS_OPEN,
+    "waiting": Q(status=Status.WAITING_ON_CUSTOMER),
+    "resolved": Q(status=Status.RESOLVED),
+    "closed": Q(status=Status.CLOSED),
+    "all": Q(),
+}
 
 
 def reachable(customer: str = "customer") -> Exists:
@@ -131,19 +154,27 @@ def reachable(customer: str = "customer") -> Exists:
 
 
 def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
-    """Open issues of the user's teams matching the filters, most urgent first, rows ready to render."""
-    issues = (Issue.objects.visible_to(user).open().select_related("customer", "owner")
+    """Issues of the user's teams in the scope (open ones by default) matching the filters, most urgent
+    first, rows ready to render. A search that is an issue's reference finds it whatever its status."""
+    issues = (Issue.objects.visible_to(user).select_related("customer", "owner")
               .annotate(customer_reachable=reachable()))
+    in_scope = SCOPES.get(query.scope, IS_OPEN) & (Q(status=query.status) if query.status else Q())
+    if query.q:
+        # A reference names one issue: looked up by its key alone, whatever the scope (and fast).
+        ref = search.reference(query.q)
+        issues = issues.filter(search.by_reference(ref) if ref else in_scope & search.by_words(query.q))
+    else:
+        issues = issues.filter(in_scope)
     if query.severity:
         issues = issues.filter(severity=query.severity)
-    if query.status:
-        issues = issues.filter(status=query.status)
     if query.owner == "me":
         issues = issues.filter(owner=user)
     elif query.owner == "covering":
         issues = issues.filter(covered_by(user, now))
     elif query.owner == "unassigned":
         issues = issues.filter(owner=None)
+    elif query.owner:
+        issues = issues.filter(owner_id=query.owner)
     if query.customer:
         issues = issues.filter(customer__slug=query.customer)
     if query.team:
@@ -159,11 +190,13 @@ def inbox(user, query: InboxQuery, *, now: datetime) -> QuerySet:
     elif query.clock == "due_today":
         team = Team.objects.select_related("calendar").filter(pk=query.team).first() if query.team else None
         issues = issues.filter(update_due_by(now, end_of_day(now, team_zone(team))))
-    if query.q:
-        issues = issues.filter(
-            Q(title__icontains=query.q) | Q(description__icontains=query.q) | Q(customer__name__icontains=query.q)
-        )
     return with_urgency(issues, now)
+
+
+def past_issues(user, customer: Customer) -> QuerySet:
+    """A customer's resolved and closed issues, latest resolved first: who calls back finds them here."""
+    return (Issue.objects.visible_to(user).filter(customer=customer).exclude(IS_OPEN).select_related("customer", "owner")
+            .order_by(F("resolved_at").desc(nulls_last=True), "-pk"))
 
 
 def issue_page(user, pk: int) -> Issue | None:

@@ -346,9 +346,11 @@ def _copied_contacts(customer: Customer, cc: Iterable[Contact]) -> list[Contact]
 
 
 def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None) -> Issue:
-    """Stop both clocks and tell the customer what was done and how to reopen."""
+    """Stop both clocks and tell the customer what was done and how to reopen. Saying what was done is
+    required: a "resolved" email without it tells the customer nothing."""
     now = now or timezone.now()
-    body = checks.clean_message(body)
+    body = checks.clean_message(body, required=_("Say what was done: the customer reads it in the email "
+                                                 "that tells them the issue is resolved."))
     with transaction.atomic():
         _lock(issue)
         if issue.status == Status.CLOSED:

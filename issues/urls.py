@@ -1,12 +1,14 @@
 from django.urls import path
 
 from issues import ids  # noqa: F401  registers <id:...>: only an id a row can have matches
-from issues.views import customers, dashboard, inbox, issue, new, preferences
+from issues.views import customers, dashboard, inbox, issue, new, preferences, saved
 
 urlpatterns = [
     path("", inbox.inbox, name="inbox"),
     path("issues/new/", new.issue_new, name="issue_new"),
     path("issues/bulk/", inbox.bulk, name="issue_bulk"),
+    path("views/", saved.save_view, name="saved_view_save"),
+    path("views/<id:pk>/delete/", saved.delete_view, name="saved_view_delete"),
     path("issues/<id:pk>/", issue.issue_detail, name="issue_detail"),
     path("issues/<id:pk>/update/", issue.post_update, name="issue_update"),
     path("issues/<id:pk>/note/", issue.add_note, name="issue_note"),

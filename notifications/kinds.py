@@ -22,8 +22,9 @@ from notifications.models import EmailKind
 from notifications.recipients import Role
 
 SEVERITY_COLOURS = {"red": "#dc3545", "orange": "#c2570c", "blue": "#0d6efd", "green": "#198754"}
-# Dates in emails: with the weekday and a 24-hour time, so "by Friday" is never ambiguous.
-DATE_FORMATS = {"en": "D j M Y, H:i", "ko": "Y년 n월 j일 (D) H:i"}
+# Dates in emails: with the weekday, a 24-hour time and the zone, so "by Friday" is never ambiguous, not
+# even to a customer in another country: "Mon 2 Nov 2026, 10:00 (KST)".
+DATE_FORMATS = {"en": "D j M Y, H:i (T)", "ko": "Y년 n월 j일 (D) H:i (T)"}
 
 
 

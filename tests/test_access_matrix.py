@@ -35,7 +35,7 @@ ACCESS = {
     "healthz": PUBLIC, "login": PUBLIC, "logout": PUBLIC, "set_language": PUBLIC, "unsubscribe": PUBLIC,
     "admin:login": PUBLIC, "admin:logout": PUBLIC,
     "inbox": SIGNED_IN, "issue_new": SIGNED_IN, "issue_bulk": BULK, "customer_list": SIGNED_IN,
-    "preferences": SIGNED_IN,
+    "preferences": SIGNED_IN, "saved_view_save": SIGNED_IN, "saved_view_delete": SIGNED_IN,
     "issue_detail": ISSUE, "issue_update": ISSUE, "issue_note": ISSUE, "issue_acknowledge": ISSUE,
     "issue_assign": ISSUE, "issue_severity": ISSUE, "issue_status": ISSUE, "issue_resolve": ISSUE,
     "issue_reopen": ISSUE, "issue_recipients": ISSUE, "issue_deadline": ISSUE, "customer_detail": CUSTOMER,

@@ -101,13 +101,15 @@ def test_a_title_keeps_its_emoji_and_loses_what_hides_at_its_ends(customer, mana
 
 
 @pytest.mark.django_db
-def test_a_description_and_a_resolution_of_invisible_characters_are_stored_empty(customer, contact, manager):
+def test_a_description_of_invisible_characters_is_stored_empty_and_such_a_resolution_is_refused(
+        customer, contact, manager):
     issue = services.open_issue(customer=customer, title="Label printer", description="\u200b\u3164", by=manager,
                                 reporter=contact)
-    services.resolve(issue=issue, by=manager, body="\ufeff\u200d")
+    with pytest.raises(ValidationError, match="Say what was done"):
+        services.resolve(issue=issue, by=manager, body="\ufeff\u200d")
 
     assert issue.description == ""
-    assert IssueEvent.objects.get(issue=issue, kind="resolved").body == ""
+    assert not IssueEvent.objects.filter(issue=issue, kind="resolved").exists()
 
 
 # --- the size limit ----------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ BIN = os.path.dirname(sys.executable)
 PROCESSES = {
     "worker": [os.path.join(BIN, "celery"), "-A", "tracker", "worker", "--loglevel=info", "--concurrency=2"],
     "beat": [os.path.join(BIN, "celery"), "-A", "tracker", "beat", "--loglevel=info"],
-    "web": [sys.executable, "manage.py", "runserver", "127.0.0.1:8000"],
+    # PORT moves the site when 8000 is taken (tracker/settings.py makes the links in emails follow it).
+    "web": [sys.executable, "manage.py", "runserver", f"127.0.0.1:{os.environ.get('PORT') or '8000'}"],
 }
 
 

@@ -19,9 +19,10 @@ from issues.models.heartbeat import Heartbeat
 from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet, Promise
 from issues.models.people import Away, Contact, Customer, Profile, Team, Tier
 from issues.models.policy import SlaPolicy
+from issues.models.saved import SavedView
 
 __all__ = [
     "IS_OPEN", "OPEN_STATUSES", "Away",
     "Breach", "BusinessCalendar", "ClosedDay", "Closure", "Clock", "Contact", "Customer", "EventKind", "Heartbeat", "Issue", "IssueEvent",
-    "IssueQuerySet", "Language", "Profile", "Promise", "Severity", "SlaPolicy", "Status", "Team", "Tier", "UNRESOLVED",
+    "IssueQuerySet", "Language", "Profile", "Promise", "SavedView", "Severity", "SlaPolicy", "Status", "Team", "Tier", "UNRESOLVED",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from time import time_ns
 
 from django.core.cache import cache
 from django.db import connection
@@ -41,6 +42,7 @@ from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Severity,
 from issues.reporting.counts import Moment
 
 COMPLIANCE_CACHE_SECONDS = 300
+COMPLIANCE_VERSION_KEY = "inloop:compliance:version"
 WINDOWS = (7, 30, 90)
 TREND_DAYS = 30
 
@@ -211,11 +213,21 @@ def compliance(team: Team, moment: Moment) -> Compliance:
 
 
 def cached_compliance(team: Team, moment: Moment) -> Compliance:
-    """The team's compliance as computed at most five minutes ago (a new local day starts afresh)."""
+    """The team's compliance as computed at most five minutes ago (a new local day starts afresh), and never
+    older than the last breach recorded: the scan bumps the version in every key (`forget_compliance`)."""
     day = moment.now.astimezone(moment.zone).date()
-    key = f"inloop:compliance:{team.pk}:{moment.zone.key}:{day.isoformat()}"
+    version = cache.get(COMPLIANCE_VERSION_KEY, 0)
+    key = f"inloop:compliance:{version}:{team.pk}:{moment.zone.key}:{day.isoformat()}"
     report = cache.get(key)
     if report is None:
         report = compliance(team, moment)
         cache.set(key, report, COMPLIANCE_CACHE_SECONDS)
     return report
+
+
+def forget_compliance() -> None:
+    """Breaches were recorded: every cached report is stale. One counter in the key drops them all at once."""
+    try:
+        cache.incr(COMPLIANCE_VERSION_KEY)
+    except ValueError:  # no counter yet, or it was evicted: start from the clock so no old key comes back
+        cache.set(COMPLIANCE_VERSION_KEY, time_ns(), timeout=None)

@@ -11,7 +11,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
-from issues import away
+from issues import away, urgency
 from issues.models import EventKind, Issue, Severity, Status
 from issues.sla import Clock, ClockState
 from notifications.models import EmailKind
@@ -33,6 +33,7 @@ class Badge:
     text: str
     symbol: str = ""
     title: str = ""
+    band: str = ""  # the colour, by the share of the window left (issues.urgency)
 
 
 def span(delta: timedelta) -> str:
@@ -66,19 +67,24 @@ def clock_badge(issue: Issue, now: datetime) -> Badge:
         return Badge("stopped", _("no clock running"))
     name, clock = min(running, key=lambda item: item[1].due_at)
     state = clock.state(now)
-    due = formats.date_format(timezone.localtime(clock.due_at), "Y-m-d H:i")
+    due = formats.date_format(timezone.localtime(clock.due_at), "Y-m-d H:i T")
     if state == ClockState.BREACHED:
         text = (_("ack overdue %(time)s") if name == "ack" else _("update overdue %(time)s")) % {
             "time": span(now - clock.due_at)}
-        return Badge("breached", text, "⚠", _("Overdue since %(due)s") % {"due": due})
+        return Badge("breached", text, "⚠", _("Overdue since %(due)s") % {"due": due}, urgency.Band.BREACHED)
+    colour = urgency.band(started_at=clock.started_at, due_at=clock.due_at, now=now,
+                          red_severity=issue.severity == Severity.RED)
+    left = _("%(share)d%% of the window left") % {
+        "share": round(100 * urgency.share_left(started_at=clock.started_at, due_at=clock.due_at, now=now))}
     if name == "update" and issue.promised_update_at and state == ClockState.OK:
         return Badge("ok", _("promised %(day)s") % {"day": promised_day(clock.due_at, now)}, "✓",
-                     _("Next update promised by %(due)s") % {"due": due})
+                     _("Next update promised by %(due)s") % {"due": due} + f" · {left}", colour)
     text = (_("ack due in %(time)s") if name == "ack" else _("update due in %(time)s")) % {
         "time": span(clock.due_at - now)}
     if state == ClockState.AT_RISK:
-        return Badge("at_risk", text, "◔", _("At risk: due %(due)s") % {"due": due})
-    return Badge("ok", text, "", _("Due %(due)s") % {"due": due})
+        return Badge("at_risk", text, "◔", _("At risk: due %(due)s") % {"due": due} + f" · {left}", colour)
+    return Badge("ok", text, "◔" if colour == urgency.Band.RED else "", _("Due %(due)s") % {"due": due} + f" · {left}",
+                 colour)
 
 
 @register.inclusion_tag("partials/clock_badge.html")
@@ -153,6 +159,8 @@ def event_summary(event) -> str:
                       to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
     if kind in DEADLINE_AND_PROMISE_LINES:
         return deadline_or_promise_line(event, actor)
+    if kind == EventKind.ASSIGNED and event.actor and new == actor:
+        return _("%(actor)s took it") % values
     if values["queued_for"] and kind in QUEUED_LINES:
         return str(QUEUED_LINES[kind]) % values
     lines = {

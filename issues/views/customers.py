@@ -14,6 +14,8 @@ from issues.views.common import only_get
 
 # The customer page lists this many of the most urgent open issues; the inbox, filtered, has them all.
 OPEN_ISSUES_SHOWN = 50
+# ...and the latest resolved or closed ones; the inbox (scope "all") has every one.
+PAST_ISSUES_SHOWN = 10
 
 
 @login_required
@@ -32,9 +34,12 @@ def customer_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if refused := only_get(request):
         return refused
     issues = selectors.inbox(request.user, InboxQuery(customer=slug), now=now)[:OPEN_ISSUES_SHOWN]
+    past = list(selectors.past_issues(request.user, customer)[:PAST_ISSUES_SHOWN + 1])
     return render(request, "issues/customer_detail.html", {
         "customer": customer,
         "issues": issues,
+        "past_issues": past[:PAST_ISSUES_SHOWN],
+        "more_past_issues": len(past) > PAST_ISSUES_SHOWN,
         "contacts": customer.contacts.all(),
         "promises": promises.customer_shares(customer),
         "now": now,

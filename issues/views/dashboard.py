@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from issues.errors import Reason
 from issues.ids import query_id
 from issues.models import Team
 from issues.reporting import compliance, counts, exports
@@ -53,7 +54,8 @@ def chosen_team(request: HttpRequest) -> tuple[Team, list[Team]]:
     else:
         team = next(iter(teams), None)
     if team is None:
-        raise Http404
+        # The reason is the same for every team, so it confirms none exists.
+        raise Http404(Reason(_("Only team leads see the dashboard, and only for the teams they lead.")))
     return team, teams
 
 

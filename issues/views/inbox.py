@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from issues import selectors, services
+from issues import saved_views, search, selectors, services
 from issues.filters import InboxFilterForm, filter_querystring
 from issues.forms import BulkForm
+from issues.ids import parse_id
 from issues.models import Issue
 from issues.views.common import is_htmx
 
@@ -25,9 +26,11 @@ PAGE_SIZE = 25
 def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkForm | None = None,
                  status: int = 200) -> HttpResponse:
     customers = selectors.visible_customers(request.user).only("name", "slug").order_by("name")
-    filter_form = InboxFilterForm(filters, customers=customers)
+    filter_form = InboxFilterForm(filters, customers=customers, people=selectors.people_of(request.user),
+                                  user=request.user)
     now = timezone.now()
-    paginator = Paginator(selectors.inbox(request.user, filter_form.query(), now=now), PAGE_SIZE)
+    query = filter_form.query()
+    paginator = Paginator(selectors.inbox(request.user, query, now=now), PAGE_SIZE)
     page = paginator.get_page(filters.get("page"))
     context = {
         "filter_form": filter_form,
@@ -35,11 +38,22 @@ def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkFor
         "now": now,
         "filters": filter_querystring(filters),
         "filters_without_page": filter_querystring(filters, page=False),
+        "presets": saved_views.PRESETS,
+        "saved_views": saved_views.views_of(request.user),
+        "by_reference": search.reference(query.q) is not None,
         "bulk_form": bulk_form or BulkForm(people=selectors.people_of(request.user)),
+        # After a refusal the boxes ticked before stay ticked.
+        "checked": ticked(bulk_form),
     }
     wants_rows = is_htmx(request) and request.headers.get("HX-Target") in {"inbox-results", "bulk-form"}
     template = "issues/_inbox_results.html" if wants_rows else "issues/inbox.html"
     return render(request, template, context, status=status)
+
+
+def ticked(form: BulkForm | None) -> set[int]:
+    if form is None or not form.is_bound:
+        return set()
+    return {number for number in map(parse_id, form.data.getlist("issues")) if number is not None}
 
 
 @login_required
@@ -57,7 +71,7 @@ def apply_bulk(request: HttpRequest, issues: list[Issue], data: dict) -> None:
                 services.acknowledge(issue=issue, by=request.user)
             elif data["action"] == "assign":
                 services.assign(issue=issue, owner=data["owner"], by=request.user)
-            else:
+            elif data["action"] == "severity":
                 services.change_severity(issue=issue, severity=data["severity"], by=request.user)
             done += 1
         except ValidationError as error:

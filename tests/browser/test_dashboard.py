@@ -42,7 +42,7 @@ def a_month_of_work(people: dict) -> None:
         services.acknowledge(issue=issue, by=owner, now=morning + timedelta(hours=(6 if days % 5 == 0 else 0.5)))
         services.post_update(issue=issue, body="Fixed and deployed.", public=True, by=owner,
                              now=morning + timedelta(hours=8))
-        services.resolve(issue=issue, by=owner, now=morning + timedelta(hours=9))
+        services.resolve(issue=issue, by=owner, body="Fixed.", now=morning + timedelta(hours=9))
 
 
 def this_morning(people: dict) -> None:

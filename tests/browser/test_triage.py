@@ -23,7 +23,9 @@ def ago(**delta) -> timezone.datetime:
 def see_the_outbox_row(page: Page, issue: Issue) -> None:
     """The update is on its way to the customer: the timeline says so, and the outbox holds the row."""
     contact = issue.reporter
-    expect(page.locator(".timeline")).to_contain_text(f"Email queued (status update) to {contact.email}")
+    # The email is folded into the update that sent it, its address one click away.
+    expect(page.locator(".timeline")).to_contain_text("status update: queued for 1 contact")
+    expect(page.locator(".timeline")).to_contain_text(contact.email)
     row = OutboundEmail.objects.get(issue=issue, kind="public_update", recipient=contact.email)
     assert row.status == OutboundEmail.Status.PENDING
 

@@ -76,8 +76,9 @@ def hana_opens_an_issue_for_grace(page: Page, live_server) -> Issue:
 def hana_asks_and_waits(page: Page) -> None:
     page.get_by_label("Update to the customer").fill(QUESTION)
     page.get_by_role("button", name="Send and wait for their answer").click()
-    expect(page.locator(".timeline .entry-public").first).to_contain_text(QUESTION)
-    expect(page.locator(".timeline .entry-public").first).to_contain_text("Sent and waiting for their answer.")
+    question = page.locator(".timeline .entry-public").filter(has_text=QUESTION)  # under the pinned description
+    expect(question).to_have_count(1)
+    expect(question).to_contain_text("Sent and waiting for their answer.")
     expect(page.locator("header").get_by_text("Waiting on customer", exact=True)).to_be_visible()
     expect(page.locator(".clocks")).to_contain_text("paused: waiting on customer")
 

@@ -188,7 +188,7 @@ def test_an_answer_to_a_recently_resolved_issue_reopens_it(waiting_issue, contac
 
 def test_an_answer_long_after_resolution_opens_a_follow_up(waiting_issue, contact, manager, settings):
     settings.REOPEN_WITHIN_DAYS = 14
-    services.resolve(issue=waiting_issue, by=manager, now=timezone.now() - timedelta(days=20))
+    services.resolve(issue=waiting_issue, by=manager, body="Fixed.", now=timezone.now() - timedelta(days=20))
     deliver_due()
 
     message = receive(answer_to(OutboundEmail.objects.filter(kind="resolved").latest("pk"), "It is back."))

@@ -167,7 +167,7 @@ def test_at_the_notice_time_each_owner_gets_one_list_of_only_their_issues_due_be
     assert "closed from Saturday 14 February to Wednesday 18 February 2026 (5 days)" in hana.body_text
     assert "opens again on Thursday 19 February at 09:00" in hana.body_text
     assert f"ACME-{exports.pk} Invoices export times out (Acme Logistics)" in hana.body_text
-    assert "Update the customer by Tue 17 Feb 2026, 11:00" in hana.body_text  # a week after the acknowledgement
+    assert "Update the customer by Tue 17 Feb 2026, 11:00 (KST)" in hana.body_text  # a week after the acknowledgement
     assert reverse("issue_detail", kwargs={"pk": exports.pk}) in hana.body_text
     assert "Post an update before you leave" in hana.body_text
     assert f"ACME-{later.pk}" not in hana.body_text  # due on Thursday 19 February 09:00: after we are back
@@ -176,7 +176,7 @@ def test_at_the_notice_time_each_owner_gets_one_list_of_only_their_issues_due_be
     assert daniel.subject == "[Inloop] 휴무 전 업데이트 필요 1건 (2월 14일~2월 18일 휴무)"
     assert "2월 14일 (토요일)부터 2026년 2월 18일 (수요일)까지 5일간 휴무" in daniel.body_text
     assert f"ACME-{labels.pk} Labels print blank" in daniel.body_text
-    assert "고객 업데이트 기한: 2026년 2월 17일 (화요일) 15:00" in daniel.body_text
+    assert "고객 업데이트 기한: 2026년 2월 17일 (화요일) 15:00 (KST)" in daniel.body_text
     assert "휴무에 들어가기 전에 업데이트를 남겨 주세요" in daniel.body_text
     assert not OutboundEmail.objects.filter(kind=EmailKind.CLOSURE_OWNER, recipient=lead.email).exists()
     assert OutboundEmail.objects.get(recipient=manager.email, kind=EmailKind.CLOSURE_OWNER).dedupe_key == (
@@ -197,9 +197,9 @@ def test_each_contact_gets_one_notice_in_their_language_with_the_dates_owners_an
     assert "closed from Saturday 14 February to Wednesday 18 February 2026 (5 days)" in text
     assert "We are back on Thursday 19 February at 09:00 (Asia/Seoul time)" in text
     assert (f"- ACME-{exports.pk} Invoices export times out\n  Owner: Hana Lee. "
-            "You will hear from us by Tue 17 Feb 2026, 11:00.") in text
+            "You will hear from us by Tue 17 Feb 2026, 11:00 (KST).") in text
     assert f"- ACME-{labels.pk} Labels print blank\n  Owner: Daniel Cho." in text
-    assert f"- ACME-{later.pk} Slow search\n  Owner: Hana Lee. You will hear from us by Thu 19 Feb 2026, 09:00." in text
+    assert f"- ACME-{later.pk} Slow search\n  Owner: Hana Lee. You will hear from us by Thu 19 Feb 2026, 09:00 (KST)." in text
     assert "Red (urgent) issues are handled around the clock" in text
     assert "write to hana@inloop.example.com and say in the subject that it is urgent" in text  # no team address
     assert "Stop status updates" in text and "/unsubscribe/" in text
@@ -211,7 +211,7 @@ def test_each_contact_gets_one_notice_in_their_language_with_the_dates_owners_an
     assert "박서연님, 안녕하세요." in korean.body_text
     assert "2월 14일 (토요일)부터 2026년 2월 18일 (수요일)까지 5일간 휴무입니다" in korean.body_text
     assert "2월 19일 (목요일) 09:00(Asia/Seoul 기준)부터 다시 업무를 시작합니다" in korean.body_text
-    assert "담당자: Hana Lee님 / 다음 연락: 2026년 2월 17일 (화요일) 11:00까지" in korean.body_text
+    assert "담당자: Hana Lee님 / 다음 연락: 2026년 2월 17일 (화요일) 11:00 (KST)까지" in korean.body_text
     assert "제목에 긴급이라고 적어 주세요" in korean.body_text
     assert OutboundEmail.objects.get(recipient=contact.email, kind=EmailKind.CLOSURE_NOTICE).dedupe_key == (
         f"closure:{Closure.objects.get().pk}:contact:{contact.pk}")
@@ -289,13 +289,13 @@ def test_before_chuseok_a_waiting_issue_hears_after_the_answer_and_an_unacknowle
     assert "We are back on Friday 10 October at 09:00" in text
     assert f"- ACME-{waiting.pk} Wrong totals\n  Owner: Hana Lee. We are waiting for the information" in text
     assert (f"- ACME-{new.pk} Nobody can log in (red)\n  Owner: Hana Lee. "
-            "We will confirm we have it by Wed 1 Oct 2025, 09:30.") in text  # an hour for red, around the clock
+            "We will confirm we have it by Wed 1 Oct 2025, 09:30 (KST).") in text  # an hour for red, around the clock
     assert f"- ACME-{late.pk} Payments fail (red)\n  Owner: Hana Lee. You will hear from us shortly." in text
     (owner,) = outbox(EmailKind.CLOSURE_OWNER)
-    assert "Acknowledge by Wed 1 Oct 2025, 09:30" in owner.body_text
-    assert "Overdue since Tue 30 Sep 2025, 18:00" in owner.body_text
+    assert "Acknowledge by Wed 1 Oct 2025, 09:30 (KST)" in owner.body_text
+    assert "Overdue since Tue 30 Sep 2025, 18:00 (KST)" in owner.body_text
     assert f"ACME-{waiting.pk} Wrong totals" in owner.body_text
-    assert "Waiting on the customer ends Mon 6 Oct 2025, 11:00" in owner.body_text  # seven days: in the holidays
+    assert "Waiting on the customer ends Mon 6 Oct 2025, 11:00 (KST)" in owner.body_text  # seven days: in the holidays
     assert "These 3 issues fall due before then" in owner.body_text
 
 
@@ -323,7 +323,7 @@ def test_a_long_weekend_with_a_monday_holiday_is_announced(seoul_office, custome
     assert "closed from Saturday 28 February to Monday 2 March 2026 (3 days)" in notice.body_text
     assert "We are back on Tuesday 3 March at 09:00" in notice.body_text
     (owner,) = outbox(EmailKind.CLOSURE_OWNER)
-    assert "Update the customer by Fri 27 Feb 2026, 11:00" in owner.body_text  # orange: two calendar days
+    assert "Update the customer by Fri 27 Feb 2026, 11:00 (KST)" in owner.body_text  # orange: two calendar days
 
 
 def test_a_customer_on_its_own_calendar_follows_it_and_not_its_teams(seoul_office, team, contact, manager):

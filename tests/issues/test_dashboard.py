@@ -65,7 +65,7 @@ def morning(team, customer, contact, hanbit, manager, colleague, lead, outsider)
     cleared = make_issue(customer=customer, at=NOW - 3 * DAY, severity="orange", owner=manager, title="Cleared")
     scan_sla(now=NOW - 3 * DAY + 5 * HOUR)
     services.acknowledge(issue=cleared, by=manager, now=NOW - 2 * DAY)
-    services.resolve(issue=cleared, by=manager, now=NOW - DAY)
+    services.resolve(issue=cleared, by=manager, body="Fixed.", now=NOW - DAY)
     promised = make_issue(customer=hanbit, at=NOW - 2 * DAY, severity="blue", title="Promised")
     services.acknowledge(issue=promised, by=lead, now=NOW - DAY)
     services.post_update(issue=promised, body="Tomorrow morning.", public=True, by=lead, now=NOW - HOUR,

@@ -65,7 +65,7 @@ def test_the_owner_is_warned_one_working_day_before_a_monday_deadline_on_friday_
     [warning] = warnings_to(manager)
     assert warning.dedupe_key == f"deadline:{issue.pk}:{MONDAY_TEN.astimezone(UTC).isoformat()}:{manager.pk}"
     text = rendered(warning).body_text
-    assert "told us they need" in text and "Mon 16 Nov 2026, 10:00" in text
+    assert "told us they need" in text and "Mon 16 Nov 2026, 10:00 (KST)" in text
     event = issue.events.get(kind=EventKind.DEADLINE_WARNED)
     with translation.override("en"):
         assert event_summary(event) == ("The customer needs this by Mon 2026-11-16 10:00, a working day away or "
@@ -117,7 +117,7 @@ def test_the_deadline_change_is_on_the_timeline_with_old_and_new(issue, manager)
 def test_a_deadline_in_the_past_or_on_a_resolved_issue_is_refused(issue, manager):
     with pytest.raises(ValidationError, match="must be in the future"):
         services.set_deadline(issue=issue, deadline=THURSDAY - MINUTE, by=manager, now=THURSDAY)
-    services.resolve(issue=issue, by=manager, now=THURSDAY)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=THURSDAY)
     with pytest.raises(ValidationError):
         services.set_deadline(issue=issue, deadline=MONDAY_TEN, by=manager, now=THURSDAY + MINUTE)
 
@@ -137,7 +137,7 @@ def test_a_form_built_before_a_colleagues_change_does_not_overwrite_it(issue, ma
 
 def test_an_issue_resolved_before_its_warning_is_not_warned_and_a_reopen_brings_it_back(issue, manager):
     services.set_deadline(issue=issue, deadline=MONDAY_TEN, by=manager, now=THURSDAY)
-    services.resolve(issue=issue, by=manager, now=THURSDAY + MINUTE)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=THURSDAY + MINUTE)
 
     assert scan_sla(now=FRIDAY_TEN + MINUTE).deadline_warnings == 0
     issue.refresh_from_db()
@@ -160,7 +160,7 @@ def test_a_deadline_within_a_day_ranks_the_issue_with_the_at_risk_ones_and_shows
     response = client.get(reverse("inbox"))
 
     titles = [issue.title for issue in response.context["page"].object_list]
-    assert titles == ["Needed tomorrow", "Quiet red", "Needed next month"]
+    assert titles == ["Quiet red", "Needed tomorrow", "Needed next month"]  # red within the hour comes first
     html = response.content.decode()
     assert html.count("customer needs it by") == 2
     assert "clock-at_risk" in html.split("Needed tomorrow")[1].split("</tr>")[0]
@@ -177,9 +177,9 @@ def test_the_customer_is_reminded_of_their_deadline_in_english_and_korean(issue,
                          now=THURSDAY + MINUTE)
 
     emails = {row.language: rendered(row) for row in OutboundEmail.objects.filter(kind=EmailKind.PUBLIC_UPDATE)}
-    assert "You told us you need this by Mon 16 Nov 2026, 10:00." in emails["en"].body_text
-    assert "You told us you need this by <strong>Mon 16 Nov 2026, 10:00</strong>." in emails["en"].body_html
-    assert "2026년 11월 16일 (월요일) 10:00까지 필요하다고 말씀해 주셨습니다." in emails["ko"].body_text
+    assert "You told us you need this by Mon 16 Nov 2026, 10:00 (KST)." in emails["en"].body_text
+    assert "You told us you need this by <strong>Mon 16 Nov 2026, 10:00 (KST)</strong>." in emails["en"].body_html
+    assert "2026년 11월 16일 (월요일) 10:00 (KST)까지 필요하다고 말씀해 주셨습니다." in emails["ko"].body_text
 
 
 def test_an_email_says_nothing_of_a_deadline_the_customer_never_gave(issue, manager, customer):

@@ -167,7 +167,7 @@ def test_owner_and_lead_are_reminded_on_working_mornings_in_their_digest(friday_
     for person in (manager, lead):
         (digest,) = outbox(EmailKind.DIGEST, person)
         assert f"ACME-{friday_breach.pk} Invoices missing" in digest.body_text
-        assert "Still breached since Fri 6 Nov 2026, 10:00, day 4" in digest.body_text
+        assert "Still breached since Fri 6 Nov 2026, 10:00 (KST), day 4" in digest.body_text
         assert "day 4" in digest.body_html
     assert outbox(EmailKind.BREACH_REPEAT) == []
     breach = Breach.objects.get()
@@ -206,7 +206,7 @@ def test_the_reminder_email_reads_well_in_english(friday_breach, manager):
 
     (reminder,) = outbox(EmailKind.BREACH_REPEAT)
     assert reminder.subject == f"[ACME-{friday_breach.pk}] Still overdue, day 4: Invoices missing"
-    assert "is still breached: day 4 since Fri 6 Nov 2026, 10:00." in reminder.body_text
+    assert "is still breached: day 4 since Fri 6 Nov 2026, 10:00 (KST)." in reminder.body_text
     assert "Please write to the customer today" in reminder.body_text
 
 
@@ -237,7 +237,7 @@ def test_a_breach_beyond_the_digests_first_lines_gets_a_line_of_its_own(office_h
     send_mornings(now=MONDAY + 5 * MINUTE)
 
     text = outbox(EmailKind.DIGEST, lead)[0].body_text
-    assert text.count("Still breached since Fri 6 Nov 2026, 10:00, day 4") == 2
+    assert text.count("Still breached since Fri 6 Nov 2026, 10:00 (KST), day 4") == 2
     assert "== Still breached\n" in text
     assert "Report 0" in text and "Report 1" in text
 

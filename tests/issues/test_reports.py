@@ -43,7 +43,7 @@ def history(team, customer, contact, manager):
     follows them all: every update is news)."""
     old = make_issue(customer=customer, at=day(40, 9), severity="blue", owner=manager)
     services.acknowledge(issue=old, by=manager, now=day(39, 8))  # met, 23 h
-    services.resolve(issue=old, by=manager, now=day(38, 9))  # update cycle met: only in the 90 days
+    services.resolve(issue=old, by=manager, body="Fixed.", now=day(38, 9))  # update cycle met: only in the 90 days
     waiting = make_issue(customer=customer, at=day(5, 8), severity="green", owner=manager)
     services.acknowledge(issue=waiting, by=manager, now=day(5, 9))  # met, 1 h
     wait_on_customer(waiting, by=manager, now=day(4, 9))
@@ -59,12 +59,12 @@ def history(team, customer, contact, manager):
     assert scan_sla(now=day(2, 11, 5)).breaches == 1  # the late issue's update missed; it still runs
     services.post_update(issue=fine, body="Found it.", public=True, by=manager, now=day(2, 12))  # met
     quick = make_issue(customer=customer, at=day(1, 9), severity="orange", owner=manager)
-    services.resolve(issue=quick, by=manager, now=day(1, 10))  # never acknowledged, resolved in time: met
+    services.resolve(issue=quick, by=manager, body="Fixed.", now=day(1, 10))  # never acknowledged, resolved in time: met
     services.reopen(issue=quick, by=manager, now=day(1, 11))
     services.acknowledge(issue=quick, by=manager, now=day(1, 12))  # the reopened cycle: met, 1 h
     answered = make_issue(customer=customer, at=day(1, 9), severity="blue", owner=manager)
     services.post_update(issue=answered, body="On it.", public=True, by=manager, now=day(1, 10))  # acknowledges
-    services.resolve(issue=fine, by=manager, now=day(1, 15))  # update cycle met
+    services.resolve(issue=fine, by=manager, body="Fixed.", now=day(1, 15))  # update cycle met
 
 
 def table(team, moment) -> dict:

@@ -232,7 +232,7 @@ def test_a_promised_update_date_is_the_due_time(customer, contact, manager):
 def test_a_reopened_issue_gets_a_fresh_acknowledge_clock_and_no_instant_overdue_email(customer, manager, lead):
     issue = make_issue(customer=customer, at=MONDAY, severity="red", owner=manager)
     services.acknowledge(issue=issue, by=manager, now=MONDAY + 10 * MINUTE)
-    services.resolve(issue=issue, by=manager, now=MONDAY + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=MONDAY + HOUR)
     reopened_at = MONDAY + 10 * DAY
 
     services.reopen(issue=issue, by=manager, now=reopened_at)

@@ -271,7 +271,7 @@ def test_asking_the_customer_pauses_the_update_clock_and_their_answer_gets_a_who
 
 def test_a_resolved_issue_can_be_closed_but_a_closed_one_cannot_move(customer, manager):
     issue = make_issue(customer=customer, at=T0)
-    services.resolve(issue=issue, by=manager, now=T0 + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + HOUR)
 
     services.change_status(issue=issue, status=Status.CLOSED, by=manager, now=T0 + 2 * HOUR)
     issue.refresh_from_db()
@@ -397,7 +397,7 @@ def test_resolving_while_waiting_on_the_customer_ends_the_pause(customer, manage
     issue = make_issue(customer=customer, at=T0)
     wait_on_customer(issue, by=manager, now=T0)
 
-    services.resolve(issue=issue, by=manager, now=T0 + DAY)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + DAY)
 
     issue.refresh_from_db()
     assert issue.update_paused_at is None
@@ -405,29 +405,30 @@ def test_resolving_while_waiting_on_the_customer_ends_the_pause(customer, manage
 
 def test_resolving_twice_or_a_closed_issue_is_refused(customer, manager):
     issue = make_issue(customer=customer, at=T0)
-    services.resolve(issue=issue, by=manager, now=T0 + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + HOUR)
     with pytest.raises(ValidationError, match="already resolved"):
-        services.resolve(issue=issue, by=manager, now=T0 + 2 * HOUR)
+        services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + 2 * HOUR)
 
     services.change_status(issue=issue, status=Status.CLOSED, by=manager, now=T0 + 3 * HOUR)
     before = snapshot(issue)
     with pytest.raises(ValidationError, match="closed"):
-        services.resolve(issue=issue, by=manager, now=T0 + 4 * HOUR)
+        services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + 4 * HOUR)
     assert_unchanged(issue, before)
 
 
-def test_change_status_to_resolved_is_a_resolution(customer, manager):
+def test_change_status_to_resolved_is_a_resolution_and_asks_what_was_done(customer, manager):
     issue = make_issue(customer=customer, at=T0)
 
-    services.change_status(issue=issue, status=Status.RESOLVED, by=manager, now=T0 + HOUR)
+    with pytest.raises(ValidationError, match="Say what was done"):
+        services.change_status(issue=issue, status=Status.RESOLVED, by=manager, now=T0 + HOUR)
 
-    assert issue.events.filter(kind=EventKind.RESOLVED).count() == 1
+    assert issue.events.filter(kind=EventKind.RESOLVED).count() == 0
 
 
 def test_reopening_starts_a_fresh_acknowledge_clock_that_is_not_already_overdue(customer, manager):
     issue = make_issue(customer=customer, at=T0, severity="red")
     services.acknowledge(issue=issue, by=manager, now=T0 + 10 * timedelta(minutes=1))
-    services.resolve(issue=issue, by=manager, now=T0 + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + HOUR)
     reopened_at = T0 + 10 * DAY
 
     services.reopen(issue=issue, by=manager, now=reopened_at)
@@ -471,7 +472,7 @@ def test_every_event_says_who_did_it(customer, manager):
     issue = make_issue(customer=customer, at=T0, by=manager)
     services.acknowledge(issue=issue, by=manager, now=T0 + HOUR)
     services.post_update(issue=issue, body="On it.", public=True, by=manager, now=T0 + 2 * HOUR)
-    services.resolve(issue=issue, by=manager, now=T0 + 3 * HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + 3 * HOUR)
 
     assert set(issue.events.values_list("actor", flat=True)) == {manager.pk}
 

@@ -230,7 +230,7 @@ def test_resolving_then_reopening(hana, issue):
 
 def test_resolving_a_resolved_issue_or_reopening_an_open_one_is_refused(hana, issue, manager):
     assert hana.post(url("issue_reopen", issue)).status_code == 400
-    services.resolve(issue=issue, by=manager)
+    services.resolve(issue=issue, by=manager, body="Fixed.")
     response = hana.post(url("issue_resolve", issue), {"resolve-body": ""})
     assert response.status_code == 400
 

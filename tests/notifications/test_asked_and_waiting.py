@@ -57,11 +57,11 @@ def test_a_question_on_a_new_issue_acknowledges_it_and_says_what_happens_without
         no_blank_date(email)
         assert "Which invoice numbers fail?" in email.body_text
     assert "We need your answer to go on: just reply to this email." in english.body_text
-    assert "by Thu 5 Nov 2026, 10:00, we will remind you once; on Mon 9 Nov 2026, 10:00 we go on" in (
+    assert "by Thu 5 Nov 2026, 10:00 (KST), we will remind you once; on Mon 9 Nov 2026, 10:00 (KST) we go on" in (
         english.body_text)
     assert "Next update" not in english.body_text
     assert "진행을 위해 답변이 필요합니다. 이 메일에 회신해 주시면 됩니다." in korean.body_text
-    assert "2026년 11월 5일 (목요일) 10:00까지 답변이 없으면 한 번 다시 여쭙고" in korean.body_text
+    assert "2026년 11월 5일 (목요일) 10:00 (KST)까지 답변이 없으면 한 번 다시 여쭙고" in korean.body_text
 
 
 def test_a_promise_made_before_the_question_is_kept_and_said_again(customer, contacts, manager):
@@ -75,7 +75,7 @@ def test_a_promise_made_before_the_question_is_kept_and_said_again(customer, con
     assert issue.promised_update_at == promise and issue.waiting_ends_at == promise
     question = OutboundEmail.objects.filter(kind=EmailKind.PUBLIC_UPDATE).order_by("-pk", "recipient")
     english = rendered(question.filter(recipient="grace@acme.example.com").first())
-    assert "In any case you will hear from us by Tue 3 Nov 2026, 17:00, as promised." in english.body_text
+    assert "In any case you will hear from us by Tue 3 Nov 2026, 17:00 (KST), as promised." in english.body_text
     event = issue.events.filter(kind="public_update").last()
     assert event.data["kept_promise"] is True
 
@@ -93,7 +93,7 @@ def test_the_reminder_quotes_the_question_and_the_owner_hears_when_the_wait_ends
         no_blank_date(email)
         assert "Which invoice numbers fail?" in email.body_text
         assert email.headers["Auto-Submitted"] == "auto-generated" and "[ref:" in email.body_text  # answerable
-    assert "A gentle reminder" in english.body_text and "by Mon 9 Nov 2026, 10:00, we go on" in english.body_text
+    assert "A gentle reminder" in english.body_text and "by Mon 9 Nov 2026, 10:00 (KST), we go on" in english.body_text
     assert "다시 한번 부탁드립니다" in korean.body_text
 
     assert scan_sla(now=MONDAY + 7 * DAY + HOUR).waits_ended == 1
@@ -102,6 +102,6 @@ def test_the_reminder_quotes_the_question_and_the_owner_hears_when_the_wait_ends
     assert issue.update_due_at == MONDAY + 10 * DAY + HOUR  # a week after the reminder, the last news they had
     [notice] = emails(EmailKind.WAITING_ENDED)
     assert notice.recipient == manager.email
-    assert "has not answered the question" in notice.body_text and "news by Thu 12 Nov 2026, 10:00" in (
+    assert "has not answered the question" in notice.body_text and "news by Thu 12 Nov 2026, 10:00 (KST)" in (
         notice.body_text)
     assert scan_sla(now=MONDAY + 7 * DAY + 2 * HOUR).waits_ended == 0  # once

@@ -62,7 +62,7 @@ def test_the_lead_hears_at_opening_time_what_is_breached_at_risk_and_due_today(w
     assert "Good morning Jisoo Kim," in text
     assert "== Enterprise Support: 1 breached, 2 due within 24 hours (1 update due today)" in text
     assert f"ACME-{weekend['fire'].pk} Checkout down (Acme Logistics, Hana Lee)" in text
-    assert f"Overdue since Sun 1 Nov 2026, 21:00: http://127.0.0.1:8000/issues/{weekend['fire'].pk}/" in text
+    assert f"Overdue since Sun 1 Nov 2026, 21:00 (KST): http://127.0.0.1:8000/issues/{weekend['fire'].pk}/" in text
     assert "Update due today, 10:00" in text
     assert text.index("Checkout down") < text.index("Labels") < text.index("Tracking")  # most urgent first
     assert "http://127.0.0.1:8000/dashboard/?team=" in text
@@ -140,7 +140,7 @@ def test_the_digest_speaks_korean_to_who_chose_korean(weekend, lead):
     assert row.subject == "[Inloop] 11월 2일 (월요일) 요약: 기한 초과 1건, 24시간 내 마감 2건"
     assert "Jisoo Kim님, 좋은 아침입니다." in row.body_text
     assert "== Enterprise Support: 기한 초과 1건, 24시간 내 마감 2건 (오늘 업데이트 마감 1건)" in row.body_text
-    assert "2026년 11월 1일 (일요일) 21:00부터 기한 초과" in row.body_text
+    assert "2026년 11월 1일 (일요일) 21:00 (KST)부터 기한 초과" in row.body_text
     assert "오늘 10:00까지 업데이트" in row.body_text
     assert "요약 메일 끄기" in row.body_html
 
@@ -212,8 +212,8 @@ def test_the_lead_sees_how_many_issues_wait_on_the_customer_and_since_when(weeke
     send_digests(now=MONDAY + 5 * MINUTE)
 
     text = digest_to(lead).body_text
-    assert "Waiting on the customer: 1 (the longest since Fri 30 Oct 2026, 09:00)." in text
+    assert "Waiting on the customer: 1 (the longest since Fri 30 Oct 2026, 09:00 (KST))." in text
     Profile.objects.create(user=lead, language="ko")
     OutboundEmail.objects.filter(kind="digest").delete()
     send_digests(now=MONDAY + 6 * MINUTE)
-    assert "고객 회신 대기: 1건 (가장 오래된 대기는 2026년 10월 30일 (금요일) 09:00부터)" in digest_to(lead).body_text
+    assert "고객 회신 대기: 1건 (가장 오래된 대기는 2026년 10월 30일 (금요일) 09:00 (KST)부터)" in digest_to(lead).body_text

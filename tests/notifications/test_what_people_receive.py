@@ -47,12 +47,12 @@ def test_acknowledging_tells_each_contact_who_owns_it_and_when_the_next_update_c
     assert (english.recipient, english.language) == ("grace@acme.example.com", "en")
     assert english.subject == f"[ACME-{issue.pk}] We are on it: Invoices export times out"
     assert "Hana Lee is looking after it" in english.body_text
-    assert "by Wed 4 Nov 2026, 10:00 at the latest" in english.body_text  # 2 days after 10:00 KST
+    assert "by Wed 4 Nov 2026, 10:00 (KST) at the latest" in english.body_text  # 2 days after 10:00 KST
     assert (korean.recipient, korean.language) == ("seoyeon@acme.example.com", "ko")
     assert korean.subject == f"[ACME-{issue.pk}] 문의를 접수했습니다: Invoices export times out"
     assert "박서연님, 안녕하세요." in korean.body_text
     assert "담당자 Hana Lee님이 살펴보고 있습니다" in korean.body_text
-    assert "2026년 11월 4일 (수요일) 10:00까지" in korean.body_text
+    assert "2026년 11월 4일 (수요일) 10:00 (KST)까지" in korean.body_text
 
 
 def test_a_public_update_reaches_contacts_with_the_text_status_owner_and_promise(customer, contact, manager):
@@ -67,7 +67,7 @@ def test_a_public_update_reaches_contacts_with_the_text_status_owner_and_promise
     assert "We found the cause: a stuck export job." in email.body_text
     assert "Status: Acknowledged" in email.body_text
     assert "Owner: Hana Lee" in email.body_text
-    assert "Next update: by Tue 3 Nov 2026, 09:00 (as promised)" in email.body_text
+    assert "Next update: by Tue 3 Nov 2026, 09:00 (KST) (as promised)" in email.body_text
     assert not outbox(kind=EmailKind.ACKNOWLEDGED)  # the update itself says someone is on it
 
 
@@ -120,7 +120,7 @@ def test_the_team_lead_is_told_at_once_when_a_red_issue_is_opened_or_raised(cust
 
 def test_the_owner_hears_when_a_colleague_reopens_their_issue(customer, manager, colleague):
     issue = make_issue(customer=customer, at=T0, owner=manager)
-    services.resolve(issue=issue, by=manager, now=T0 + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=T0 + HOUR)
 
     services.reopen(issue=issue, by=colleague, now=T0 + DAY)
 

@@ -109,7 +109,7 @@ def test_the_old_team_of_a_customer_that_moved_hears_nothing_more(team, customer
 
 def test_a_reopened_issue_whose_owner_left_goes_to_the_lead(team, customer, manager, lead, colleague):
     issue = make_issue(customer=customer, at=MONDAY, owner=manager)
-    services.resolve(issue=issue, by=manager, now=MONDAY + HOUR)
+    services.resolve(issue=issue, by=manager, body="Fixed.", now=MONDAY + HOUR)
     leave(team, manager)
 
     services.reopen(issue=issue, by=colleague, now=MONDAY + DAY)

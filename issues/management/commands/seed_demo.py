@@ -2,7 +2,8 @@
 
 Idempotent: people, teams and customers are created once; issues only when the demo customers have
 none. The history is written through the services with past times, so clocks, events and breaches
-are what they would be had it happened for real.
+are what they would be had it happened for real. `--refresh` (`make demo`) writes the demo customers'
+issues afresh so that their history ends now: demo data ages like real data.
 """
 
 from __future__ import annotations
@@ -15,16 +16,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from issues import services
 from issues.defaults import DEFAULT_CALENDAR
 from issues.models import (
+    Breach,
     BusinessCalendar,
     Contact,
     Customer,
+    EventKind,
     Issue,
+    IssueEvent,
     Profile,
     Severity,
     SlaPolicy,
@@ -32,18 +36,19 @@ from issues.models import (
     Team,
     Tier,
 )
+from issues.scan import COLUMNS, scan_sla
 from notifications import emails
 from notifications.models import OutboundEmail
 
 DEMO_PASSWORD = "inloop-demo"
 # What the unmatched list shows in the demo (stored once: their Message-IDs are fixed).
 EXAMPLE_EMAILS = [
-    "From: Olivia Grant <olivia@newcorp.example>\nTo: support@inloop.localhost\nSubject: Can you help us too?\n"
+    ("From: Olivia Grant <olivia@newcorp.example>\nTo: support@inloop.localhost\nSubject: Can you help us too?\n"
     "Message-ID: <demo-olivia@newcorp.example>\nContent-Type: text/plain; charset=utf-8\n\n"
-    "Hello, we heard good things about your support. Who should we talk to about a contract?\n\nOlivia\n",
-    "From: 최지훈 <jihoon@partner.example.kr>\nTo: support@inloop.localhost\nSubject: 견적 문의\n"
+    "Hello, we heard good things about your support. Who should we talk to about a contract?\n\nOlivia\n"),
+    ("From: 최지훈 <jihoon@partner.example.kr>\nTo: support@inloop.localhost\nSubject: 견적 문의\n"
     "Message-ID: <demo-jihoon@partner.example.kr>\nContent-Type: text/plain; charset=utf-8\n\n"
-    "안녕하세요. 다음 달 도입을 검토하고 있어 견적을 받고 싶습니다.\n\n최지훈 드림\n",
+    "안녕하세요. 다음 달 도입을 검토하고 있어 견적을 받고 싶습니다.\n\n최지훈 드림\n"),
 ]
 
 # username: (first name, last name, language of pages and emails)
@@ -134,8 +139,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--issues", type=int, default=300, help="How many issues to create (default 300).")
         parser.add_argument("--force", action="store_true", help="Run even with DEBUG off (never in production).")
+        parser.add_argument("--refresh", action="store_true",
+                            help="Replace the demo customers' issues with a history that ends now.")
 
-    def handle(self, *args, issues: int, force: bool, **options) -> None:
+    def handle(self, *args, issues: int, force: bool, refresh: bool = False, **options) -> None:
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with a published password; with DEBUG off, add --force.")
         # The demo's history is written in one go; its emails are marked delivered below, so no worker
@@ -144,10 +151,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             people = self.create_people()
             customers = self.create_customers(people)
+        if refresh:
+            # Their events, breaches, promises and emails go with them (cascade); inbound mail stays, unlinked.
+            deleted, _by_model = Issue.objects.filter(customer__in=customers).delete()
+            self.stdout.write(f"Removed the demo's old history ({deleted} rows).")
         if Issue.objects.filter(customer__in=customers).exists():
             self.stdout.write("Demo data is already there; nothing to do.")
             return
-        self.create_issues(customers, people, count=issues)
+        now = timezone.now()
+        self.create_issues(customers, people, count=issues, now=now)
+        self.catch_up(customers, now=now)
         # The demo's history happened in the past: its emails count as delivered, not as a backlog.
         OutboundEmail.objects.filter(issue__customer__in=customers).update(
             status=OutboundEmail.Status.SENT, sent_at=F("created_at")
@@ -157,6 +170,19 @@ class Command(BaseCommand):
             f"Demo ready: {len(people)} people, {len(customers)} customers, {issues} issues. "
             f"Log in as manager, lead or admin with password {DEMO_PASSWORD}."
         ))
+
+    def catch_up(self, customers: list[Customer], *, now) -> None:
+        """The scan that would have run all along: clocks that ran out in the demo's past are breached, and
+        dated when they ran out (their due time), not when this command happened to run."""
+        scan_sla(now=now)
+        breaches = Breach.objects.filter(issue__customer__in=customers, breached_at=now)
+        IssueEvent.objects.filter(issue__customer__in=customers, kind=EventKind.CLOCK_BREACHED, at=now).update(
+            at=Subquery(breaches.filter(issue=OuterRef("issue"), clock=OuterRef("new_value")).values("due_at")[:1])
+        )
+        for columns in COLUMNS.values():
+            Issue.objects.filter(customer__in=customers, **{columns.breached: now}).update(
+                **{columns.breached: F(columns.due)})
+        breaches.update(breached_at=F("due_at"))
 
     def receive_examples(self) -> None:
         """Two emails that found no issue, for the unmatched list: a stranger, and an out-of-office."""
@@ -213,9 +239,8 @@ class Command(BaseCommand):
             customers.append(customer)
         return customers
 
-    def create_issues(self, customers: list[Customer], people: dict, *, count: int) -> None:
+    def create_issues(self, customers: list[Customer], people: dict, *, count: int, now) -> None:
         rng = random.Random(2026)
-        now = timezone.now()
         stories = sorted((self.draw_story(rng) for _ in range(count)), key=lambda story: -story.age)
         for story in stories:
             customer = rng.choice(customers)
