@@ -84,6 +84,7 @@
     }
     const row = currentRow();
     if (row) select(row);
+    restoreDrafts();
     const draft = document.querySelector("textarea[data-compose]");
     if (draft && !draft.dataset.focused) { draft.dataset.focused = "1"; focusAtEnd(draft); }
   }
@@ -99,6 +100,50 @@
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
   });
+
+  // Drafts: what is typed in an issue page's forms survives every swap (Assign, a status change, a note
+  // sent from the other form) and a reload: kept per issue and field in this browser, forgotten when the
+  // form holding it is sent. A refused form comes back with what was typed, from the server.
+  const DRAFTED = "#issue-page form textarea, #issue-page form input[type=datetime-local]";
+
+  function draftKey(field) {
+    const page = field.closest("#issue-page");
+    return page && field.name ? `inloop:draft:${page.dataset.issue}:${field.name}` : null;
+  }
+
+  function keep(key, value) {
+    try {
+      if (value) localStorage.setItem(key, value); else localStorage.removeItem(key);
+    } catch (error) { /* storage off or full: the draft lives only on the page */ }
+  }
+
+  function restoreDrafts() {
+    document.querySelectorAll(DRAFTED).forEach((field) => {
+      const key = draftKey(field);
+      let saved = null;
+      try { saved = key && localStorage.getItem(key); } catch (error) { saved = null; }
+      if (saved && !field.value) field.value = saved;  // what the server put there (a refused form) wins
+    });
+  }
+
+  document.addEventListener("input", (event) => {
+    const field = event.target;
+    if (!field.matches || !field.matches(DRAFTED)) return;
+    const key = draftKey(field);
+    if (key) keep(key, field.value);
+  });
+
+  // Capture: before htmx takes the submit over.
+  document.addEventListener("submit", (event) => {
+    event.target.querySelectorAll("textarea, input[type=datetime-local]").forEach((field) => {
+      const key = draftKey(field);
+      if (key) keep(key, "");
+    });
+  }, true);
+
+  // Our CSP forbids inline styles: htmx must not copy style attributes while it settles a swap (it would set
+  // the ones a browser or a script left on an element, and each such attempt is a CSP violation).
+  if (window.htmx) htmx.config.attributesToSettle = ["class", "width", "height"];
 
   document.addEventListener("DOMContentLoaded", enhance);
   document.addEventListener("htmx:afterSettle", enhance);
