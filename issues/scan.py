@@ -36,7 +36,7 @@ from issues.models import (
     Status,
 )
 from issues.reporting.compliance import forget_compliance
-from issues.services import CLOCK_COLUMNS
+from issues.services import CLOCK_COLUMNS, _resume
 from issues.timeline import clock_events
 from notifications import emails, escalations
 
@@ -240,10 +240,7 @@ def end_waits(*, now: datetime, limit: int) -> tuple[int, int]:
                 events.append(IssueEvent(issue=issue, kind=EventKind.STATUS_CHANGED, at=now, public=True,
                                          old_value=issue.status, new_value=Status.IN_PROGRESS))
                 issue.status = Status.IN_PROGRESS
-            if issue.update_paused_at is not None:
-                issue.update_paused_for += calendar.elapsed(issue.update_paused_at, now)
-                issue.update_paused_calendar_time += sla.AROUND_THE_CLOCK.elapsed(issue.update_paused_at, now)
-                issue.update_paused_at = None
+            _resume(issue, now=now, calendar=calendar)
             issue.updated_at = now
             issue.apply_clocks(sla.compute(issue.clock_facts(), rules, calendar))
             events.append(IssueEvent(issue=issue, kind=EventKind.WAITING_ENDED, at=now,

@@ -499,11 +499,13 @@ def _move(issue: Issue, status: str, *, by, now: datetime) -> None:
         _resume(issue, now=now)
 
 
-def _resume(issue: Issue, *, now: datetime) -> None:
-    """End a pause, banking the paused time so the clock resumes with what was left."""
+def _resume(issue: Issue, *, now: datetime, calendar: sla.Calendar | None = None) -> None:
+    """End a pause, banking the paused time so the clock resumes with what was left. ``calendar``: the
+    issue's clock calendar, when the caller has it already (the scan, for a batch)."""
     if issue.update_paused_at is None:
         return
-    _, calendar = clock_setup(issue)
+    if calendar is None:
+        _, calendar = clock_setup(issue)
     issue.update_paused_for += calendar.elapsed(issue.update_paused_at, now)
     issue.update_paused_calendar_time += sla.AROUND_THE_CLOCK.elapsed(issue.update_paused_at, now)
     issue.update_paused_at = None

@@ -42,6 +42,7 @@ from issues.selectors import (
     update_due_by,
     with_urgency,
 )
+from notifications.emails import iso
 from notifications.models import EmailKind, OutboundEmail
 from notifications.outbox import Email, enqueue
 from notifications.recipients import may_open
@@ -169,7 +170,7 @@ def team_sections(teams: list[Team], now: datetime) -> dict[int, dict]:
     return {
         team.pk: {"id": team.pk, "name": team.name, **counts[team.pk],
                   "waiting": waiting.get(team.pk, {}).get("waiting", 0),
-                  "waiting_since": _iso(waiting.get(team.pk, {}).get("waiting_since")),
+                  "waiting_since": iso(waiting.get(team.pk, {}).get("waiting_since")),
                   "issues": [item(issue, now, ends[team.pk]) for issue in lists[team.pk]],
                   "more": counts[team.pk]["breached"] + counts[team.pk]["due_24h"] - len(lists[team.pk])}
         for team in teams if team.pk in counts
@@ -239,6 +240,3 @@ def digests_due(now: datetime) -> list[tuple[object, Morning, Email]]:
         )))
     return emails
 
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
