@@ -15,6 +15,7 @@ class Source(models.TextChoices):
     IMAP = "imap", _("IMAP mailbox")
     WEBHOOK = "webhook", _("provider webhook")
     DEV_MAILBOX = "dev", _("development mailbox")
+    PAGE = "page", _("customer page")
 
 
 class Outcome(models.TextChoices):
@@ -79,7 +80,7 @@ class InboundMessage(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED)
     reason = models.TextField(_("reason"), blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     issue = models.ForeignKey("issues.Issue", verbose_name=_("issue"), null=True, blank=True,
                               on_delete=models.SET_NULL, related_name="inbound_messages")
     contact = models.ForeignKey("issues.Contact", verbose_name=_("contact"), null=True, blank=True,
@@ -88,7 +89,8 @@ class InboundMessage(models.Model):
                              on_delete=models.SET_NULL, related_name="+",
                              help_text=_("Whose unmatched list it is on; empty: the admins'."))
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handled by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
 
     objects = InboundMessageQuerySet.as_manager()
 
@@ -114,11 +116,13 @@ class InboundMessage(models.Model):
 
 
 class InboundAttachment(models.Model):
-    message = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="attachments")
+    message = models.ForeignKey(InboundMessage, verbose_name=_("message"), on_delete=models.CASCADE,
+                                related_name="attachments")
     filename = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))
-    data = models.BinaryField()
+    data = models.BinaryField(_("content"))
+
 
     class Meta:
         ordering = ["id"]

@@ -22,7 +22,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.db.models import Q
 
-from inbound.models import InboundAttachment, InboundMessage, Outcome
+from inbound.models import InboundAttachment, InboundMessage, Outcome, Source
 from inbound.parse import Parsed
 from issues import conversation
 from issues.models import Contact, Issue, Team
@@ -94,7 +94,8 @@ def _customer_message(message: InboundMessage, issue: Issue, contact: Contact, p
                       now: datetime) -> None:
     landed = conversation.receive_customer_message(issue=issue, contact=contact, body=parsed.new_text or parsed.text,
                                                    subject=parsed.subject, at=message.received_at,
-                                                   inbound_id=message.pk, attachments=files, now=now)
+                                                   inbound_id=message.pk, attachments=files, now=now,
+                                                   via="page" if message.source == Source.PAGE else "email")
     message.issue, message.contact = landed, contact
     _done(message, Outcome.CUSTOMER_MESSAGE, "" if landed.pk == issue.pk else f"{issue.reference} was closed: new issue")
 

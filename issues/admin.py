@@ -10,7 +10,10 @@ from __future__ import annotations
 import functools
 from datetime import timedelta
 
+from axes.admin import AccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
@@ -22,7 +25,7 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from issues import periods, services, tiers
 from issues.login import AdminLoginForm
@@ -124,6 +127,43 @@ def guard_every_admin(site: admin.AdminSite = admin.site) -> None:
         if not isinstance(model_admin, OddInputGuards):
             site.unregister(model)
             site.register(model, type(type(model_admin).__name__, (OddInputGuards, type(model_admin)), {}))
+
+
+# django-axes (the login throttle) ships no Korean. The words its admin shows are listed here, each in its
+# own gettext_noop so that makemessages keeps it in our catalogue, which then translates it wherever axes
+# shows it.
+LOGIN_THROTTLE_WORDS = (
+    gettext_noop("access attempt"), gettext_noop("access attempts"), gettext_noop("access log"),
+    gettext_noop("access logs"), gettext_noop("access failure"), gettext_noop("access failures"),
+    gettext_noop("access attempt expiration"), gettext_noop("access attempt expirations"),
+    gettext_noop("Access Attempt"), gettext_noop("User Agent"), gettext_noop("IP Address"), gettext_noop("Username"),
+    gettext_noop("HTTP Accept"), gettext_noop("Path"), gettext_noop("Attempt Time"), gettext_noop("Logout Time"),
+    gettext_noop("Access lock out"), gettext_noop("GET Data"), gettext_noop("POST Data"),
+    gettext_noop("Failed Logins"), gettext_noop("Expires At"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("Session key hash (sha256)"), gettext_noop("Locked Out"), gettext_noop("Form Data"),
+    gettext_noop("Meta Data"), gettext_noop("Clean up expired attempts"), gettext_noop("Attempt Remaining"),
+    gettext_noop("Not set"),
+)
+
+
+
+class LoginAttemptAdmin(AccessAttemptAdmin):
+    """Axes's failed logins, with a title for the one column axes leaves without."""
+
+    @admin.display(description=_("status"))
+    def status(self, obj: AccessAttempt) -> str:
+        return super().status(obj)
+
+
+def name_the_login_throttle(site: admin.AdminSite = admin.site) -> None:
+    """Give the login throttle's app a name to translate (axes has none), and its status column a title.
+    Called before ``guard_every_admin`` (``IssuesConfig.ready``)."""
+    apps.get_app_config("axes").verbose_name = _("login throttle")
+    if site.is_registered(AccessAttempt):
+        site.unregister(AccessAttempt)
+        site.register(AccessAttempt, LoginAttemptAdmin)
+
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -234,19 +274,41 @@ class CustomerAdmin(RecomputesClocks, admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
+class ContactForm(forms.ModelForm):
+    rotate_page_links = forms.BooleanField(
+        label=_("Rotate customer page links"), required=False,
+        help_text=_("Every link to this contact's issue pages sent so far stops working (a forwarded or leaked "
+                    "link); the next emails carry new ones, and the contact can ask for fresh links."))
+
+    class Meta:
+        model = Contact
+        fields = "__all__"
+
+
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
+    form = ContactForm
     list_display = ["name", "email", "customer", "language", "receives_updates", "undeliverable_at"]
     list_filter = ["language", "receives_updates", "customer__team", ("undeliverable_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "email", "customer__name"]
     list_select_related = ["customer"]
     autocomplete_fields = ["customer"]
     readonly_fields = ["undeliverable_at", "undeliverable_reason"]
-    actions = ["mark_reachable"]
+    actions = ["mark_reachable", "rotate_page_links"]
 
     def save_model(self, request, obj, form, change) -> None:
         corrected_address(form)
         super().save_model(request, obj, form, change)
+        if change and form.cleaned_data.get("rotate_page_links"):
+            Contact.objects.filter(pk=obj.pk).rotate_page_links()
+            self.message_user(request, _("The contact's customer page links were rotated: the old ones no longer "
+                                         "work."))
+
+    @admin.action(description=_("Rotate customer page links (the links sent so far stop working)"))
+    def rotate_page_links(self, request, queryset) -> None:
+        rotated = queryset.rotate_page_links()
+        self.message_user(request, ngettext("Customer page links rotated for %(n)d contact.",
+                                            "Customer page links rotated for %(n)d contacts.", rotated) % {"n": rotated})
 
     @admin.action(description=_("Write to the selected contacts again (their address works now)"))
     def mark_reachable(self, request, queryset) -> None:

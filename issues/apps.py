@@ -9,6 +9,8 @@ class IssuesConfig(AppConfig):
 
     def ready(self) -> None:
         # Every app's admin module is loaded by now (the admin app comes first and discovers them).
-        from issues.admin import guard_every_admin
+        from issues.admin import guard_every_admin, name_the_login_throttle
 
+        name_the_login_throttle()
         guard_every_admin()
+

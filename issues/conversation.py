@@ -24,13 +24,14 @@ from notifications.models import OutboundEmail
 
 def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subject: str, at: datetime,
                              inbound_id: int | None = None, attachments: list[dict] | None = None,
-                             now: datetime | None = None) -> Issue:
+                             now: datetime | None = None, via: str = "email") -> Issue:
     """A contact answered. Returns the issue the answer landed on: this one, or a new one that follows
     it when this one is closed or was resolved more than REOPEN_WITHIN_DAYS ago.
 
     The answer ends *waiting on the customer*, reopens a recently resolved issue, and starts a response
     cycle: a person must answer within the severity's acknowledge window (the acknowledge clock restarts;
-    a public update or the Acknowledge action stops it). The owner is told once, with the text.
+    a public update or the Acknowledge action stops it). The owner is told once, with the text. ``via``:
+    "email", or "page" when they wrote on their issue page (the timeline says which).
     """
     now = now or timezone.now()
     body = _as_received(body)
@@ -38,7 +39,7 @@ def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subje
         _lock(issue)
         if _too_late_to_reopen(issue, at):
             return _follow_up(issue, contact=contact, body=body, subject=subject, at=at, inbound_id=inbound_id,
-                              attachments=attachments)
+                              attachments=attachments, via=via)
         event, reopened, resumed = None, issue.status == Status.RESOLVED, issue.status == Status.WAITING_ON_CUSTOMER
 
         def answer() -> None:
@@ -51,7 +52,7 @@ def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subje
                 issue.status = Status.IN_PROGRESS
                 _resume(issue, now=at)
             event = record(issue, EventKind.CUSTOMER_MESSAGE, by=None, at=at, public=True, body=body,
-                           data=_from(contact, inbound_id, attachments))
+                           data=_from(contact, inbound_id, attachments, via=via))
             _keep_in_the_loop(issue, contact)
             if issue.acknowledged_at is not None:
                 _restart_acknowledge_clock(issue, now=at)
@@ -63,7 +64,8 @@ def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subje
 
 
 def open_issue_from_email(*, contact: Contact, subject: str, body: str, at: datetime, inbound_id: int | None = None,
-                          attachments: list[dict] | None = None, now: datetime | None = None) -> Issue:
+                          attachments: list[dict] | None = None, now: datetime | None = None,
+                          via: str = "email") -> Issue:
     """A known contact wrote without answering anything: their email is a new issue, owned by the account
     manager (unowned if they may no longer own it), its acknowledge clock started when it arrived. The
     contact gets a receipt at once."""
@@ -76,7 +78,7 @@ def open_issue_from_email(*, contact: Contact, subject: str, body: str, at: date
         )
         # The event was written a moment ago in this transaction: say it came by email, from whom.
         IssueEvent.objects.filter(issue=issue, kind=EventKind.CREATED).update(
-            data={"via": "email", **_from(contact, inbound_id, attachments)})
+            data=_from(contact, inbound_id, attachments, via=via))
         emails.receipt(issue, contact=contact, now=now or timezone.now())
     return issue
 
@@ -143,18 +145,18 @@ def _too_late_to_reopen(issue: Issue, at: datetime) -> bool:
 
 
 def _follow_up(issue: Issue, *, contact: Contact, body: str, subject: str, at: datetime,
-               inbound_id: int | None, attachments: list[dict] | None) -> Issue:
+               inbound_id: int | None, attachments: list[dict] | None, via: str = "email") -> Issue:
     new = open_issue_from_email(contact=contact, subject=subject or issue.title, body=body, at=at,
-                                inbound_id=inbound_id, attachments=attachments)
+                                inbound_id=inbound_id, attachments=attachments, via=via)
     Issue.objects.filter(pk=new.pk).update(follows=issue)
     new.follows = issue
     record(issue, EventKind.FOLLOWED_UP, by=None, at=at, new=new.reference, data={"issue": new.pk})
     return new
 
 
-def _from(contact: Contact, inbound_id: int | None, attachments: list[dict] | None) -> dict:
+def _from(contact: Contact, inbound_id: int | None, attachments: list[dict] | None, *, via: str = "email") -> dict:
     return {"contact": contact.pk, "name": contact.name, "email": contact.email, "inbound": inbound_id,
-            "attachments": attachments or []}
+            "attachments": attachments or [], "via": via}
 
 
 def _title(subject: str, body: str) -> str:

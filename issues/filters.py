@@ -69,6 +69,14 @@ class InboxFilterForm(forms.Form):
     def active(self) -> bool:
         return any(self.data.get(name) for name in FILTER_FIELDS)
 
+    @property
+    def active_count(self) -> int:
+        """How many filters behind the phone's "Filters" toggle narrow the list. The search box stays in
+        sight, so it is not counted; a value the form rejects is dropped (see `query`), so neither is that."""
+        self.is_valid()
+        return sum(1 for name in FILTER_FIELDS
+                   if name != "q" and name in self.fields and name not in self.errors and self.cleaned_data.get(name))
+
 
 def filter_querystring(data: QueryDict, *, page: bool = True) -> str:
     """The filters (and page) of a request as a query string: for page links, and to come back to

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from issues import composer
 from issues.checks import seen_value
 from issues.deadlines import seen_deadline
 from issues.ids import parse_id
@@ -75,23 +76,59 @@ class PersonChoiceField(forms.ModelChoiceField):
         return user.get_full_name() or user.get_username()
 
 
-class PublicUpdateForm(SentOnce):
-    prefix = "update"
+NOTE_BUTTON = _("Add internal note")
 
-    body = forms.CharField(label=_("Update to the customer"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+class ComposeForm(SentOnce):
+    """The issue page's one composer (``issues.composer``): to the customer or an internal note, an optional
+    promise, and what happens to the status after sending. It offers the moves the issue's status allows
+    (``composer.moves``); what it is sent is checked by the service, which says why it refuses."""
+
+    prefix = "compose"
+    PUBLIC, INTERNAL = "public", "internal"
+
+    audience = forms.ChoiceField(label=_("Write"), choices=[(PUBLIC, _("To the customer")), (INTERNAL, _("Internal note"))],
+                                 initial=PUBLIC, widget=forms.RadioSelect, required=False)
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     promised_update_at = forms.DateTimeField(
         label=_("Promise the next update by"), required=False, widget=DATETIME_LOCAL,
-        help_text=_("Optional. The customer is told when to expect news; the update clock follows the promise."),
+        help_text=_("Optional, to the customer only. They are told when to expect news; the update clock follows "
+                    "the promise."),
     )
-    # Set by the "Send and wait" button (a submit button's name is sent only when it is the one pressed).
-    wait = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Any of the composer's words is accepted here: one the issue does not allow is the service's to refuse.
+    then = forms.ChoiceField(label=_("After sending"), choices=[(value, value) for value in composer.THEN],
+                             required=False)
 
+    def __init__(self, *args, issue: Issue, receivers: int, then: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.moves = composer.moves(issue, receivers=receivers)
+        offered = [move.value for move in self.moves]
+        self.fields["then"].initial = then if then in offered else offered[0]
 
-class NoteForm(SentOnce):
-    prefix = "note"
+    def clean_audience(self) -> str:
+        # Missing (a page of an older version): to the customer, as the old update form was.
+        return self.cleaned_data.get("audience") or self.PUBLIC
 
-    body = forms.CharField(label=_("Internal note"), widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                           help_text=_("Only your colleagues see notes; they never reach the customer."))
+    def clean_then(self) -> str:
+        # Missing (a page of an older version): the first move on offer, which keeps things as they are.
+        return self.cleaned_data.get("then") or self.moves[0].value
+
+    @property
+    def chosen(self) -> tuple[str, str]:
+        """The audience and the move the form shows as chosen (what was sent, after a refusal)."""
+        audience = self["audience"].value() if self["audience"].value() in (self.PUBLIC, self.INTERNAL) else self.PUBLIC
+        then = self["then"].value()
+        return audience, then if then in [move.value for move in self.moves] else self.moves[0].value
+
+    note_button = NOTE_BUTTON
+
+    @property
+    def button(self) -> str:
+        """What the one send button says it will do, for the choice shown; the page's script relabels it."""
+        audience, then = self.chosen
+        if audience == self.INTERNAL:
+            return str(self.note_button)
+        return next(move.button for move in self.moves if move.value == then)
 
 
 class AssignForm(BuiltOnState):
@@ -166,13 +203,6 @@ class DeadlineForm(BuiltOnState):
     def now_seen(self, issue: Issue) -> None:
         self.data = self.data.copy()
         self.data[self.add_prefix("seen")] = seen_deadline(issue)
-
-
-class ResolveForm(forms.Form):
-    prefix = "resolve"
-
-    body = forms.CharField(label=_("What was done (sent to the customer)"), required=False,
-                           widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class BulkForm(forms.Form):

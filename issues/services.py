@@ -345,12 +345,26 @@ def _copied_contacts(customer: Customer, cc: Iterable[Contact]) -> list[Contact]
     return cc
 
 
-def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None) -> Issue:
+def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime | None = None,
+            token: str | None = None) -> Issue:
     """Stop both clocks and tell the customer what was done and how to reopen. Saying what was done is
-    required: a "resolved" email without it tells the customer nothing."""
+    required: a "resolved" email without it tells the customer nothing. ``token``: the form's one-time token
+    (the same form sent twice resolves once)."""
     now = now or timezone.now()
     body = checks.clean_message(body, required=_("Say what was done: the customer reads it in the email "
                                                  "that tells them the issue is resolved."))
+    submission = _submission(token, by)
+    if (first := _first_written(submission)) is not None:
+        return first.issue
+    try:
+        return _resolve(issue, by=by, body=body, now=now, submission=submission)
+    except IntegrityError:
+        if (first := _first_written(submission)) is None:
+            raise
+        return first.issue
+
+
+def _resolve(issue: Issue, *, by: AbstractBaseUser, body: str, now: datetime, submission: str | None) -> Issue:
     with transaction.atomic():
         _lock(issue)
         if issue.status == Status.CLOSED:
@@ -359,7 +373,8 @@ def resolve(*, issue: Issue, by: AbstractBaseUser, body: str = "", now: datetime
             raise ValidationError(_("This issue is already resolved."))
 
         def close_out() -> None:
-            record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip())
+            record(issue, EventKind.RESOLVED, by=by, at=now, public=True, old=issue.status, body=body.strip(),
+                   submission=submission)
             issue.status = Status.RESOLVED
             issue.resolved_at = now
             promises.settle(issue, by=by, now=now)
@@ -534,13 +549,18 @@ def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
         record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)
 
 
-def set_deadline(*, issue: Issue, deadline: datetime | None, by: AbstractBaseUser, now: datetime | None = None,
-                 seen: str | None = None) -> Issue:
+def set_deadline(*, issue: Issue, deadline: datetime | None, by: AbstractBaseUser | None, now: datetime | None = None,
+                 seen: str | None = None, contact: Contact | None = None, token: str | None = None) -> Issue:
     """Record the date the customer needs the issue solved by (None: they named none), and when whoever must
     act is warned: one working day before it (``issues.deadlines``). The clocks do not move: the deadline
     weighs in urgency, it does not replace the promise of news. ``seen``: the deadline the person's page showed
-    (``deadlines.seen_deadline``); a change since is not overwritten."""
+    (``deadlines.seen_deadline``); a change since is not overwritten. ``contact``: the customer set it on their
+    own page (``by`` is None): the timeline names them, their address gets a copy, and ``token`` (that form's
+    one-time token) makes the same form sent twice change nothing more."""
     now = now or timezone.now()
+    submission = f"contact:{contact.pk}:{token}" if contact is not None and token else None
+    if _first_written(submission) is not None:
+        return issue
     with transaction.atomic():
         _lock(issue)
         checks.check_open(issue)
@@ -555,6 +575,10 @@ def set_deadline(*, issue: Issue, deadline: datetime | None, by: AbstractBaseUse
         issue.deadline_warned_at = None
         issue.updated_at = now
         issue.save(update_fields=["customer_deadline", "deadline_warn_at", "deadline_warned_at", "updated_at"])
-        record(issue, EventKind.DEADLINE_SET, by=by, at=now, public=True, old=emails.iso(previous) or "",
-               new=emails.iso(deadline) or "")
+        event = record(issue, EventKind.DEADLINE_SET, by=by, at=now, public=True, old=emails.iso(previous) or "",
+                       new=emails.iso(deadline) or "", submission=submission,
+                       data={"contact": contact.pk, "name": contact.name} if contact is not None else None)
+        if contact is not None:
+            emails.page_copy(issue, contact, cause=f"deadline:{event.pk}", now=now,
+                             context={"action": "deadline", "deadline": emails.iso(deadline)})
     return issue

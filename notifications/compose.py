@@ -16,7 +16,7 @@ from django.template import Context
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
-from issues.models import Issue, IssueEvent
+from issues.models import Contact, Issue, IssueEvent
 from notifications import tokens
 from notifications.addresses import single_line
 from notifications.kinds import (
@@ -27,7 +27,7 @@ from notifications.kinds import (
     person,
     staff_facts,
 )
-from notifications.links import issue_link, unsubscribe_link
+from notifications.links import customer_page_link, issue_link, unsubscribe_link
 from notifications.models import (
     AUTO_REPLIED_KINDS,
     CUSTOMER_KINDS,
@@ -85,6 +85,8 @@ def load_lookups(rows: list[OutboundEmail]) -> Lookups:
         issues=Issue.objects.select_related("customer__team", "owner").in_bulk(issue_ids),
         users=get_user_model().objects.in_bulk(user_ids),
         events=IssueEvent.objects.select_related("actor").in_bulk(event_ids),
+        page_link_generations=dict(Contact.objects.filter(pk__in={row.contact_id for row in rows if row.contact_id})
+                                   .values_list("pk", "page_links_generation")),
     )
 
 
@@ -108,6 +110,10 @@ def fill(row: OutboundEmail, lookups: Lookups) -> None:
             # address answers go to, and in the footer, quoted back in the reply's text.
             token = tokens.make(issue.pk, row.contact_id)
             context.update(reply_token=token)
+            # The contact's own page of the issue, for this address (``portal``): dead once it changes.
+            if (generation := lookups.page_link_generations.get(row.contact_id)) is not None:
+                context.update(page_url=customer_page_link(issue.pk, row.contact_id, address=row.recipient,
+                                                           generation=generation))
             if reply_to := tokens.reply_address(token):
                 headers["Reply-To"] = reply_to
     elif issue is not None and row.kind not in CUSTOMER_KINDS:

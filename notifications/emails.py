@@ -29,6 +29,7 @@ from issues.models import (
     Status,
 )
 from notifications import delivery, recipients
+from notifications.links import address_tag
 from notifications.models import EmailKind, OutboundEmail
 from notifications.outbox import Email, enqueue
 from notifications.recipients import Told
@@ -393,3 +394,73 @@ def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime)
 def cancel_to_contacts(contact_ids: list[int]) -> int:
     """Nothing more goes to these contacts: what is still queued for them is cancelled."""
     return delivery.cancel(OutboundEmail.objects.filter(contact_id__in=contact_ids))
+
+
+# --- the customer's own page (``portal``) -----------------------------------------------------------
+
+
+def next_news(issue: Issue, *, now: datetime) -> dict:
+    """When the customer hears from us next, in the words our emails use (the customer page shows the same):
+    a person's answer due (``answer_by``: a new issue, or their message waiting for one), and the next update —
+    its date, or while we wait on them the wait's dates (``_after_update``) or the window after their answer
+    (``_next_update``). An update clock that ran out says when the automatic email goes; none left: overdue."""
+    if not issue.is_open:
+        return {}
+    facts = {"answer_by": iso(issue.ack_due_at) if issue.ack_due_at and issue.ack_due_at > now else None}
+    if issue.update_started_at is None:  # never acknowledged: the update clock has not run yet
+        return facts
+    told = _after_update(issue) if issue.update_paused_at is None or issue.waiting_ends_at else _next_update(issue)
+    if told.get("waiting"):
+        return {**facts, **told}
+    due = next((moment for moment in (issue.update_due_at, issue.auto_email_due_at) if moment and moment > now), None)
+    return {**facts, "next_update_at": iso(due), "overdue": due is None}
+
+
+def page_copy(issue: Issue, contact: Contact, *, cause: str, context: dict, now: datetime) -> int:
+    """What was done on the customer page, copied to the contact's own address: whoever holds their link acts
+    as them, so the contact hears of every action ("if this wasn't you, tell us"). Once per cause (the stored
+    answer, the deadline's event); sent even to a contact who muted updates."""
+    if not receives(contact, include_muted=True):
+        return 0
+    email = Email(recipient=contact.email, recipient_name=contact.name, language=contact.language,
+                  kind=EmailKind.PAGE_COPY, dedupe_key=f"page_copy:{cause}:{contact.pk}", issue_id=issue.pk,
+                  contact_id=contact.pk, context=context)
+    return len(_queue_and_note_all([email], now=now))
+
+
+def fresh_links(contact: Contact, issues: list[dict], *, address: str, now: datetime) -> int:
+    """Someone asked for fresh links to this contact's issues (``issues``: reference, title, status, url): they
+    go to the contact's own address only, once per address and hour however often it is asked."""
+    if not receives(contact, include_muted=True):
+        return 0
+    hour = now.astimezone(UTC).strftime("%Y-%m-%dT%H")
+    email = Email(recipient=contact.email, recipient_name=contact.name, language=contact.language,
+                  kind=EmailKind.FRESH_LINKS, dedupe_key=f"fresh_links:{address_tag(address)}:{hour}:{contact.pk}",
+                  contact_id=contact.pk, context={"issues": issues})
+    return len(enqueue([email], now=now))
+
+
+# --- after a resolution, the customer's word (``issues.feedback``) ----------------------------------
+
+
+def feedback_copy(event: IssueEvent, contact: Contact, *, about: IssueEvent) -> int:
+    """What the contact just said on their issue page, copied to their own address, so a forwarded link used by
+    someone else is noticed. Sent even to a contact who muted updates; once per event. `about`: the event whose
+    words the copy quotes (their rating comment, or the message that said what is still wrong)."""
+    if not receives(contact, include_muted=True):
+        return 0
+    email = Email(recipient=contact.email, recipient_name=contact.name, language=contact.language,
+                  kind=EmailKind.FEEDBACK_COPY, dedupe_key=f"feedback_copy:{event.pk}:{contact.pk}",
+                  issue_id=event.issue_id, contact_id=contact.pk,
+                  context={"event": about.pk, "said": event.kind, "score": (event.data or {}).get("score"),
+                           "follow_up": about.issue_id != event.issue_id})
+    return len(_queue_and_note_all([email], now=event.at))
+
+
+def low_rating(event: IssueEvent) -> int:
+    """A low rating: whoever must act on the issue and the team lead hear once per rating, with the comment."""
+    issue = event.issue
+    found = recipients.reach([issue], at=event.at)[issue.pk]
+    emails = _staff_emails(issue, EmailKind.LOW_RATING, _unique(found.responsible() + found.lead_part()), found,
+                           key=f"low_rating:{event.pk}", context={"event": event.pk})
+    return len(_queue_and_note_all(emails, now=event.at))

@@ -36,6 +36,7 @@ class Lookups:
     issues: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
     events: dict = field(default_factory=dict)
+    page_link_generations: dict = field(default_factory=dict)  # contact pk -> its customer page link generation
 
 
 def when(moment: datetime | None):
@@ -247,7 +248,35 @@ def _ladder_context(context: dict, lookups: Lookups, language: str) -> dict:
             "day": context.get("day"), "fallback": context.get("fallback", False)}
 
 
+def _page_copy_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """What was done on the customer page (``portal``): an answer (its text and files) or a deadline."""
+    return {"action": context.get("action", ""), "text": context.get("text", ""), "files": context.get("files", []),
+            "deadline": _moment(context.get("deadline"))}
+
+
+def _fresh_links_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """The contact's issues as queued, each with its own link (``portal.services.send_fresh_links``)."""
+    return {"issues": [{**line, "status": Status(line["status"]).label} for line in context.get("issues", [])]}
+
+
+def _feedback_copy_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """What the contact said after the resolution (``issues.feedback``): solved, not solved with their words, or a
+    rating with its comment."""
+    about = lookups.events.get(context.get("event"))
+    return {"said": context.get("said", ""), "score": context.get("score"), "words": about.body if about else "",
+            "follow_up": context.get("follow_up", False)}
+
+
+def _low_rating_context(context: dict, lookups: Lookups, language: str) -> dict:
+    rated = lookups.events.get(context.get("event"))
+    data = (rated.data or {}) if rated else {}
+    return {"score": data.get("score"), "comment": rated.body if rated else "", "contact_name": data.get("name", ""),
+            **_told_context(context)}
+
+
 CONTEXT_FOR_KIND = {
+    EmailKind.PAGE_COPY: _page_copy_context,
+    EmailKind.FRESH_LINKS: _fresh_links_context,
     EmailKind.ACKNOWLEDGED: _acknowledged_context,
     EmailKind.PUBLIC_UPDATE: _event_context,
     EmailKind.RESOLVED: lambda c, lookups, language: {"body": c.get("body", "")},
@@ -268,4 +297,6 @@ CONTEXT_FOR_KIND = {
     EmailKind.DEADLINE_AT_RISK: _deadline_context,
     EmailKind.ESCALATION: _ladder_context,
     EmailKind.BREACH_REPEAT: _ladder_context,
+    EmailKind.FEEDBACK_COPY: _feedback_copy_context,
+    EmailKind.LOW_RATING: _low_rating_context,
 }

@@ -1,4 +1,9 @@
-"""Absolute links that emails carry: to the issue page, and the signed unsubscribe link."""
+"""Absolute links that emails carry: to the issue page, the signed unsubscribe link and the customer's own
+issue page."""
+
+import base64
+import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
@@ -46,3 +51,54 @@ def unsubscribe_target(token: str) -> tuple[int, str]:
 
 def names_address(tag: str, address: str) -> bool:
     return constant_time_compare(tag, address_tag(address))
+
+
+# --- the customer's own issue page ---------------------------------------------------------------------
+
+CUSTOMER_PAGE_SALT = "inloop.customer-page"
+# <issue>-<contact>-<signature>: the signature is 26 base32 characters (130 bits) of an HMAC-SHA256 keyed
+# with SECRET_KEY, so a link cannot be guessed from another one, nor made up.
+CUSTOMER_PAGE_TOKEN = re.compile(r"([0-9]{1,19})-([0-9]{1,19})-([a-z2-7]{26})", re.ASCII)
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """What a customer page token names; whether it is genuine is ``page_link_signed_for``'s question."""
+
+    issue_id: int
+    contact_id: int
+    signature: str
+
+
+def customer_page_token(issue_id: int, contact_id: int, *, address: str, generation: int) -> str:
+    """Binds the issue, the contact, the address the email went to and the contact's link generation: a link
+    forwarded from an old address, or kept after the admin rotated the contact's links, opens nothing."""
+    return f"{issue_id}-{contact_id}-{_page_signature(issue_id, contact_id, address, generation)}"
+
+
+def customer_page_path(issue_id: int, contact_id: int, *, address: str, generation: int) -> str:
+    token = customer_page_token(issue_id, contact_id, address=address, generation=generation)
+    return reverse("portal:issue", kwargs={"token": token})
+
+
+def customer_page_link(issue_id: int, contact_id: int, *, address: str, generation: int) -> str:
+    return site_url(customer_page_path(issue_id, contact_id, address=address, generation=generation))
+
+
+def customer_page_target(token: str) -> PageLink | None:
+    """The issue and contact a token claims to be for; None when it is not even shaped like one."""
+    match = CUSTOMER_PAGE_TOKEN.fullmatch(token)
+    if match is None:
+        return None
+    return PageLink(int(match.group(1)), int(match.group(2)), match.group(3))
+
+
+def page_link_signed_for(link: PageLink, *, address: str, generation: int) -> bool:
+    return constant_time_compare(link.signature,
+                                 _page_signature(link.issue_id, link.contact_id, address, generation))
+
+
+def _page_signature(issue_id: int, contact_id: int, address: str, generation: int) -> str:
+    value = f"{issue_id}:{contact_id}:{generation}:{address.strip().lower()}"
+    digest = salted_hmac(CUSTOMER_PAGE_SALT, value, algorithm="sha256").digest()
+    return base64.b32encode(digest).decode("ascii")[:26].lower()

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,6 +44,29 @@ class Email:
     not_before: datetime | None = None
 
 
+@dataclass
+class Hold:
+    """While a hold is on, what is queued waits until ``until`` (a quick action's undo window, ``issues.undo``);
+    ``keys`` names the rows it held, so the undo can take exactly those back."""
+
+    until: datetime
+    keys: list[str] = field(default_factory=list)
+
+
+_hold: ContextVar[Hold | None] = ContextVar("outbox_hold", default=None)
+
+
+@contextmanager
+def held(*, until: datetime) -> Iterator[Hold]:
+    """Hold every email queued inside the block, staff notices included, until ``until``."""
+    hold = Hold(until)
+    token = _hold.set(hold)
+    try:
+        yield hold
+    finally:
+        _hold.reset(token)
+
+
 def new_message_id(email: Email | None = None) -> str:
     """Unique per email. An email to a contact about an issue starts with its reply token: mail clients
     quote the Message-ID back in In-Reply-To and References, so the answer finds its issue."""
@@ -59,6 +84,7 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
     if not emails:
         return []
     now = now or timezone.now()
+    hold = _hold.get()
     keys = [email.dedupe_key[:255] for email in emails]
     existing = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     # A name becomes one line here, so no header can be smuggled in through it (delivery checks again).
@@ -67,14 +93,18 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
             recipient=email.recipient, recipient_name=single_line(email.recipient_name, 200),
             language=email.language, kind=email.kind, issue_id=email.issue_id, contact_id=email.contact_id,
             context=email.context,
-            dedupe_key=key, message_id=new_message_id(email), created_at=now, next_attempt_at=email.not_before or now,
+            dedupe_key=key, message_id=new_message_id(email), created_at=now,
+            next_attempt_at=max(email.not_before or now, hold.until) if hold else email.not_before or now,
         )
         for email, key in zip(emails, keys, strict=True)
         if key not in existing
     ]
     # ignore_conflicts covers a concurrent transaction that wrote the same key since the check above.
     OutboundEmail.objects.bulk_create(fresh, ignore_conflicts=True)
-    if fresh:
+    if fresh and hold:
+        hold.keys += [row.dedupe_key for row in fresh]
+        transaction.on_commit(lambda: nudge_delivery_at(hold.until))
+    elif fresh:
         transaction.on_commit(nudge_delivery)
     return fresh
 
@@ -84,6 +114,16 @@ def nudge_delivery() -> None:
     If the broker is down the nudge is lost, and the beat sweep delivers the rows a minute later."""
     if settings.OUTBOX_NUDGE_WORKER:
         _nudger.request()
+
+
+def nudge_delivery_at(moment: datetime) -> None:
+    """Nudge a worker once held emails fall due (a timer thread: the request never waits). A lost timer (the
+    process ended) is the beat sweep's, within OUTBOX_SWEEP_SECONDS."""
+    if not settings.OUTBOX_NUDGE_WORKER:
+        return
+    timer = threading.Timer(max((moment - timezone.now()).total_seconds(), 0) + 0.5, nudge_delivery)
+    timer.daemon = True
+    timer.start()
 
 
 class Nudger:

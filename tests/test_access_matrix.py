@@ -7,14 +7,18 @@ anonymous visitors are sent to log in, GET changes nothing, and a POST without a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.core.cache import cache
 from django.db.models import Max
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from inbound.models import InboundAttachment, InboundMessage
-from issues.models import Breach, Contact, Issue, IssueEvent
-from notifications.links import unsubscribe_token
+from issues.models import Breach, Contact, Issue, IssueEvent, Undo
+from notifications.links import customer_page_token, unsubscribe_token
 from notifications.models import OutboundEmail
 from tests.factories import (
     ContactFactory,
@@ -29,8 +33,11 @@ pytestmark = pytest.mark.django_db
 # Who may use each URL. Object URLs name an object of "their" team (the team the outsider is not in).
 PUBLIC, SIGNED_IN, ISSUE, CUSTOMER, LEADS, ADMIN = "public", "signed in", "issue", "customer", "leads", "admin"
 BULK = "issues named in the form"
+OWN = "one's own undo"
 INBOUND = "an email of their team's"
 DEBUG_ONLY = "the development mailbox, only while DEBUG is on"
+# The customer's page: no login; whoever holds the contact's signed link, whatever else they are (portal.access).
+LINK = "whoever holds the contact's signed link"
 ACCESS = {
     "healthz": PUBLIC, "login": PUBLIC, "logout": PUBLIC, "set_language": PUBLIC, "unsubscribe": PUBLIC,
     "admin:login": PUBLIC, "admin:logout": PUBLIC,
@@ -39,10 +46,14 @@ ACCESS = {
     "issue_detail": ISSUE, "issue_update": ISSUE, "issue_note": ISSUE, "issue_acknowledge": ISSUE,
     "issue_assign": ISSUE, "issue_severity": ISSUE, "issue_status": ISSUE, "issue_resolve": ISSUE,
     "issue_reopen": ISSUE, "issue_recipients": ISSUE, "issue_deadline": ISSUE, "customer_detail": CUSTOMER,
+    "issue_compose": ISSUE, "undo": OWN,
     "dashboard": LEADS, "dashboard_breaches_csv": LEADS, "dashboard_owners_csv": LEADS,
+    "dashboard_ratings_csv": LEADS,
     "inbound_unmatched": SIGNED_IN, "inbound_attach": INBOUND, "inbound_open": INBOUND, "inbound_discard": INBOUND,
     "inbound_original": INBOUND, "inbound_attachment": INBOUND,
     "dev_mailbox": DEBUG_ONLY, "dev_new": DEBUG_ONLY, "dev_answer": DEBUG_ONLY,
+    "portal:issue": LINK, "portal:issues": LINK, "portal:answer": LINK, "portal:deadline": LINK,
+    "portal:solved": LINK, "portal:not_solved": LINK, "portal:rate": LINK, "portal:fresh_link": PUBLIC,
 }
 ROLES = ["anonymous", "outsider", "member", "lead", "superuser"]
 
@@ -53,6 +64,14 @@ def url_patterns(patterns=None, prefix: str = "", namespace: str | None = None):
             yield from url_patterns(pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace)
         elif isinstance(pattern, URLPattern):
             yield (f"{namespace}:{pattern.name}" if namespace else str(pattern.name)), prefix + str(pattern.pattern)
+
+
+@pytest.fixture(autouse=True)
+def no_throttle_counts():
+    """The customer pages count requests in the cache (portal.throttle): each test starts from none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -70,6 +89,9 @@ def world():
     TeamFactory(name="Our team", lead=UserFactory(username="our-lead")).members.add(outsider)
     people = {"outsider": outsider, "member": member, "lead": lead,
               "superuser": UserFactory(username="root", is_superuser=True, is_staff=True)}
+    # The member's quick action, still undoable (nothing in it: undoing it changes nothing else).
+    undo = Undo.objects.create(cause="world", action="acknowledge", actor=member, at=customer.created_at,
+                               expires_at=timezone.now() + timedelta(hours=1), changes={"issues": {}})
     message = InboundMessage.objects.create(
         key="mid:their-secret@theirs.example.com", source="pipe", raw=b"Subject: Their secret issue\n\nHi",
         size=30, received_at=customer.created_at, sender="stranger@theirs.example.com", subject="Their secret issue",
@@ -77,7 +99,8 @@ def world():
     attachment = InboundAttachment.objects.create(message=message, filename="secret.pdf",
                                                   content_type="application/pdf", size=3, data=b"pdf")
     return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people,
-            "message": message, "attachment": attachment, "email": OutboundEmail.objects.filter(contact=contact).first()}
+            "message": message, "attachment": attachment, "email": OutboundEmail.objects.filter(contact=contact).first(),
+            "undo": undo}
 
 
 def address(template: str, world: dict) -> str:
@@ -87,10 +110,16 @@ def address(template: str, world: dict) -> str:
               "<int:content_type_id>": 1, "<path:object_id>/": f"{world['issue'].pk}/", "<app_label>": "issues",
               "<url>": ""}
     path = "/" + template.lstrip("^").rstrip("$")
+    if path.startswith("/c/"):
+        contact = world["contact"]
+        values["<str:token>"] = customer_page_token(world["issue"].pk, contact.pk, address=contact.email,
+                                                    generation=contact.page_links_generation)
     if path.startswith("/inbound/attachments/"):
         values["<id:pk>"] = world["attachment"].pk
     elif path.startswith("/inbound/"):
         values["<id:pk>"] = world["message"].pk
+    elif path.startswith("/undo/"):
+        values["<id:pk>"] = world["undo"].pk
     elif path.startswith("/dev/mailbox/"):
         values["<id:pk>"] = world["email"].pk if world["email"] else 1
     for placeholder, value in values.items():
@@ -120,6 +149,8 @@ def expected(kind: str, role: str, method: str, status: int, location: str) -> b
         return (status == 302 and "/admin/login/" in location) if role != "superuser" else status < 500
     if kind == PUBLIC:
         return status < 500 and status != 403
+    if kind == LINK:
+        return status in (200, 302, 400, 405)  # the link is the key: no login, for anyone who holds it
     if role == "anonymous":
         return to_login
     if status in (403, 500):
@@ -130,7 +161,7 @@ def expected(kind: str, role: str, method: str, status: int, location: str) -> b
         return status in (200, 302, 400, 405)
     if kind == BULK and method == "GET":
         return status == 405  # no object in the address: nothing to confirm or deny
-    forbidden = role == "outsider" or (kind == LEADS and role == "member")
+    forbidden = role == "outsider" or (kind == LEADS and role == "member") or (kind == OWN and role != "member")
     if forbidden:
         return status == 404
     return status in (200, 302, 400, 405)
@@ -173,7 +204,7 @@ def test_no_answer_to_an_outsider_mentions_their_issue(world):
     outsider = client_for("outsider", world)
     secret = world["issue"].title
     for name, template in url_patterns():
-        if kind_of(name) in (ADMIN, PUBLIC):
+        if kind_of(name) in (ADMIN, PUBLIC, LINK):  # the link is the key, whoever holds it (tested below)
             continue
         for response in (outsider.get(address(template, world)), outsider.get(address(template, world) + "?q=secret")):
             assert secret not in response.content.decode(errors="replace"), name
@@ -189,3 +220,24 @@ def test_a_post_without_the_csrf_token_is_refused_everywhere_but_the_one_click_u
             if response.status_code != 403:
                 accepted.append((name, role, response.status_code))
     assert not accepted, accepted
+
+
+def test_a_customer_page_link_that_was_tampered_with_opens_nothing_for_anyone(world):
+    """A 404 by the method the page answers (the other is a 405 whatever the link), never the issue's title."""
+    found, dead = [], set()
+    for name, template in url_patterns():
+        if kind_of(name) != LINK:
+            continue
+        genuine = address(template, world)
+        token = genuine.split("/")[2]
+        forged = genuine.replace(token, token[:-1] + ("b" if token.endswith("a") else "a"))
+        for role in ROLES:
+            for method in ("GET", "POST"):
+                client = client_for(role, world)
+                response = client.get(forged) if method == "GET" else client.post(forged, {})
+                if response.status_code not in (404, 405) or world["issue"].title in response.content.decode():
+                    found.append((name, role, method, response.status_code))
+                if response.status_code == 404:
+                    dead.add(name)
+    assert not found, found
+    assert dead == {name for name, _ in url_patterns() if kind_of(name) == LINK}

@@ -160,20 +160,21 @@ def hana(client, manager):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("action, field, message", [
-    ("issue_update", "update-body", "Write the update the customer will read."),
-    ("issue_note", "note-body", "Write the note."),
+@pytest.mark.parametrize("audience, message", [
+    ("public", "Write the update the customer will read."),
+    ("internal", "Write the note."),
 ])
-def test_the_issue_page_says_the_update_is_empty_and_keeps_the_invisible_text(hana, customer, contact, action,
-                                                                             field, message):
+def test_the_issue_page_says_the_update_is_empty_and_keeps_the_invisible_text(hana, customer, contact, audience,
+                                                                             message):
     issue = make_issue(customer=customer, at=timezone.now(), reporter=contact)
     typed = "\u200b\u3164\u2060"
     events = IssueEvent.objects.count()
 
-    response = hana.post(reverse(action, kwargs={"pk": issue.pk}), {field: typed})
+    response = hana.post(reverse("issue_compose", kwargs={"pk": issue.pk}),
+                         {"compose-body": typed, "compose-audience": audience})
 
     assert response.status_code == 400
-    form = response.context["update_form" if action == "issue_update" else "note_form"]
+    form = response.context["compose_form"]
     assert form.errors["body"] == [message]
     assert form["body"].value() == typed
     assert IssueEvent.objects.count() == events
@@ -197,10 +198,12 @@ def test_a_resolution_too_long_is_refused_on_the_page_and_the_issue_stays_open(h
     settings.MESSAGE_MAX_CHARS = 10
     issue = make_issue(customer=customer, at=timezone.now(), reporter=contact)
 
-    response = hana.post(reverse("issue_resolve", kwargs={"pk": issue.pk}), {"resolve-body": "Replaced the fuser."})
+    response = hana.post(reverse("issue_compose", kwargs={"pk": issue.pk}),
+                         {"compose-body": "Replaced the fuser.", "compose-audience": "public", "compose-then": "resolve"})
 
     assert response.status_code == 400
-    assert "Keep it to 10 characters at most" in response.context["resolve_form"].errors["body"][0]
-    assert response.context["resolve_form"]["body"].value() == "Replaced the fuser."
+    form = response.context["compose_form"]
+    assert "Keep it to 10 characters at most" in form.errors["body"][0]
+    assert form["body"].value() == "Replaced the fuser." and form.chosen == ("public", "resolve")
     issue.refresh_from_db()
     assert issue.is_open

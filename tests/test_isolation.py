@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
@@ -20,14 +21,15 @@ from issues.models import Issue
 from issues.scan import scan_sla
 from notifications.compose import rendered
 from notifications.digests import send_digests
+from notifications.links import customer_page_path
 from notifications.models import OutboundEmail
 from tests.factories import (
-    wait_on_customer,
     ContactFactory,
     CustomerFactory,
     TeamFactory,
     UserFactory,
     make_issue,
+    wait_on_customer,
 )
 
 SEVERITIES = ["red", "orange", "blue", "green"]
@@ -104,4 +106,71 @@ def test_nobody_ever_sees_another_teams_issue(teams):
                     leaks = [title for title, _link in foreign if title in text]
                     assert not leaks, (person.username, email.kind, leaks)
         assert Issue.objects.count() == sum(len(team) for team in teams)
+        transaction.set_rollback(True)
+
+
+# --- the customer's own page (portal): a contact's link opens only what that contact receives ----------------
+
+contact_spec = st.booleans()  # follows all their company's issues
+page_issue_spec = st.tuples(st.integers(min_value=0, max_value=2),  # the reporter, among the company's contacts
+                            st.sets(st.integers(min_value=0, max_value=2), max_size=2),  # copied contacts
+                            st.booleans())  # resolved
+company_spec = st.tuples(st.lists(contact_spec, min_size=3, max_size=3), st.lists(page_issue_spec, min_size=1,
+                                                                                  max_size=3))
+
+
+def build_companies(companies: list[tuple], now) -> list[dict]:
+    world = []
+    for number, (follows, issues) in enumerate(companies):
+        member = UserFactory(username=f"page-member{number}")
+        team = TeamFactory(name=f"Page team {number}", lead=UserFactory(username=f"page-lead{number}"))
+        team.members.add(member)
+        customer = CustomerFactory(name=f"Company {number}", code=f"P{number}C", slug=f"p{number}c", team=team,
+                                   account_manager=member)
+        contacts = [ContactFactory(customer=customer, email=f"person{index}@company{number}.example.com",
+                                   follows_all_issues=flag) for index, flag in enumerate(follows)]
+        made = []
+        for index, (reporter, copied, resolved) in enumerate(issues):
+            issue = make_issue(customer=customer, at=now - timedelta(hours=index + 1), owner=member,
+                               reporter=contacts[reporter], title=f"Page{number}x{index} of company {number}",
+                               cc=[contacts[n] for n in copied])
+            if resolved:
+                services.resolve(issue=issue, by=member, body="Done.", now=now)
+            receivers = {contacts[reporter].pk, *(contacts[n].pk for n in copied),
+                         *(contact.pk for contact in contacts if contact.follows_all_issues)}
+            made.append((issue, receivers, resolved))
+        world.append({"customer": customer, "contacts": contacts, "issues": made})
+    return world
+
+
+@pytest.mark.django_db
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(companies=st.lists(company_spec, min_size=2, max_size=2))
+def test_a_contacts_link_opens_only_the_issues_they_receive_and_their_list_shows_only_those(companies):
+    with transaction.atomic():
+        cache.clear()
+        world = build_companies(companies, timezone.now())
+        everything = [entry for company in world for entry in company["issues"]]
+        client = Client()
+        for company in world:
+            for contact in company["contacts"]:
+                for issue, receivers, _resolved in everything:
+                    path = customer_page_path(issue.pk, contact.pk, address=contact.email,
+                                              generation=contact.page_links_generation)
+                    response = client.get(path)
+                    may = contact.pk in receivers
+                    assert response.status_code == (200 if may else 404), (contact.email, issue.title)
+                    assert (issue.title in response.content.decode()) == may
+                    cache.clear()
+                listed = [issue for issue, receivers, resolved in company["issues"]
+                          if contact.pk in receivers and not resolved]
+                own = next((issue for issue, receivers, _r in company["issues"] if contact.pk in receivers), None)
+                if own is None:
+                    continue
+                page = client.get(customer_page_path(own.pk, contact.pk, address=contact.email,
+                                                     generation=contact.page_links_generation) + "issues/")
+                listing = page.content.decode().partition('class="list-group company-issues"')[2]
+                shown = {issue.title for issue, _r, _s in everything if issue.title in listing}
+                assert shown == {issue.title for issue in listed}, (contact.email, shown)
         transaction.set_rollback(True)

@@ -41,6 +41,9 @@ class Case:
 def valid_forms(world: dict) -> dict[str, dict[str, str]]:
     issue, member = world["issue"], world["people"]["member"]
     return {
+        "issue_compose": {"compose-audience": "public", "compose-body": "We are on it.",
+                          "compose-promised_update_at": "", "compose-then": "keep", "compose-token": ""},
+        "undo": {"next": "/"},
         "issue_update": {"update-body": "We are on it.", "update-promised_update_at": "", "update-token": ""},
         "issue_note": {"note-body": "Checked the logs.", "note-token": ""},
         "issue_assign": {"assign-owner": str(member.pk), "assign-seen": str(member.pk)},
@@ -66,6 +69,12 @@ def valid_forms(world: dict) -> dict[str, dict[str, str]]:
         "inbound_discard": {"discard": "yes"},
         "dev_new": {"contact": str(world["contact"].pk), "subject": "Jam", "body": "Paper jam."},
         "dev_answer": {f"e{issue.pk}-body": "Thanks."},
+        "portal:answer": {"body": "Here is the log.", "token": ""},
+        "portal:deadline": {"deadline": "2030-01-01", "token": ""},
+        "portal:fresh_link": {"email": "them@theirs.example.com"},
+        "portal:solved": {"solved-token": ""},
+        "portal:not_solved": {"not_solved-words": "Still jams.", "not_solved-token": ""},
+        "portal:rate": {"rating-score": "4", "rating-comment": "Quick.", "rating-token": ""},
     }
 
 
@@ -80,7 +89,9 @@ CASES: dict[str, Case] = {
     "inbox": Case(reads=(INBOX_FILTERS,)),
     "issue_new": Case(reads=(("customer",),), posts=True),
     "issue_bulk": Case(posts=True),
-    "issue_detail": Case(reads=(("compose",),)),
+    "issue_detail": Case(reads=(("compose", "then"),)),
+    "issue_compose": Case(posts=True),
+    "undo": Case(posts=True),
     "issue_update": Case(posts=True),
     "issue_note": Case(posts=True),
     "issue_acknowledge": Case(posts=True),
@@ -96,6 +107,7 @@ CASES: dict[str, Case] = {
     "dashboard": Case(reads=(("team",), ("customers",))),
     "dashboard_breaches_csv": Case(reads=(("team",), ("first", "last"))),
     "dashboard_owners_csv": Case(reads=(("team",),)),
+    "dashboard_ratings_csv": Case(reads=(("team",), ("first", "last"))),
     "preferences": Case(posts=True),
     "saved_view_save": Case(posts=True),
     "saved_view_delete": Case(posts=True),
@@ -108,6 +120,14 @@ CASES: dict[str, Case] = {
     "dev_mailbox": Case(),
     "dev_new": Case(posts=True),
     "dev_answer": Case(posts=True),
+    "portal:issue": Case(),
+    "portal:issues": Case(),
+    "portal:answer": Case(posts=True),
+    "portal:deadline": Case(posts=True),
+    "portal:fresh_link": Case(posts=True),
+    "portal:solved": Case(posts=True),
+    "portal:not_solved": Case(posts=True),
+    "portal:rate": Case(posts=True),
 }
 
 

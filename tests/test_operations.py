@@ -138,6 +138,23 @@ def test_each_request_leaves_one_structured_log_line_with_its_duration(client, c
 
 
 @pytest.mark.django_db
+def test_a_customer_page_link_never_reaches_the_logs(client, caplog, customer, contact):
+    """Whoever reads the logs must not be able to open Grace's page or act in her name."""
+    from notifications.links import customer_page_path
+    from tests.factories import make_issue
+
+    issue = make_issue(customer=customer, reporter=contact, at=timezone.now())
+    path = customer_page_path(issue.pk, contact.pk, address=contact.email, generation=contact.page_links_generation)
+    token = path.strip("/").split("/")[-1]
+
+    with caplog.at_level(logging.INFO, logger="inloop.request"):
+        assert client.get(path).status_code == 200
+
+    (record,) = [r for r in caplog.records if r.name == "inloop.request"]
+    assert record.path == path.replace(token, "[token]") and token not in record.path
+
+
+@pytest.mark.django_db
 def test_each_task_leaves_one_log_line_with_what_it_did(caplog):
     from issues.tasks import scan_sla_task
 

@@ -60,7 +60,7 @@ class RequestLogMiddleware:
         user = getattr(request, "_cached_user", None)
         request_log.info(
             "request", extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
+                "method": request.method, "path": loggable_path(request), "status": response.status_code,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                 "user": user.pk if user is not None and user.is_authenticated else None,
                 "view": match.view_name if match else None,
@@ -68,6 +68,14 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+def loggable_path(request: HttpRequest) -> str:
+    """The path with any secret it carries (a customer page link's or an unsubscribe link's token) left out:
+    whoever reads the logs must not be able to open a customer's page or act in their name."""
+    match = getattr(request, "resolver_match", None)
+    token = match.kwargs.get("token") if match else None
+    return request.path.replace(token, "[token]") if token else request.path
 
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
@@ -87,7 +95,7 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
         connection.close()
-        request_log.warning("database unavailable", extra={"path": request.path, "error": str(exception)[:200]})
+        request_log.warning("database unavailable", extra={"path": loggable_path(request), "error": str(exception)[:200]})
         # A GET may be the page a browser was sent to after a save that did commit: "nothing was
         # saved" would be untrue there, and would invite a duplicate.
         response = render(request, "503.html", {"sent_something": request.method not in SAFE_METHODS}, status=503)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "issues",
     "notifications",
     "inbound",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -64,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
     "tracker.middleware.DatabaseUnavailableMiddleware",
+    "portal.middleware.CustomerPageMiddleware",  # last: its 404 and 429 pages come before the generic ones
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -207,6 +209,9 @@ OUTBOX_MAX_ATTEMPTS = int(env_str("OUTBOX_MAX_ATTEMPTS", "15"))
 # After each commit that queues email a worker is asked to deliver at once; the beat sweep is the net.
 OUTBOX_NUDGE_WORKER = env_bool("OUTBOX_NUDGE_WORKER", default=True)
 UNSUBSCRIBE_LINK_MAX_AGE = 60 * 60 * 24 * int(env_str("UNSUBSCRIBE_LINK_MAX_AGE_DAYS", "365"))
+# Customer-facing quick actions (acknowledge, bulk acknowledge, resolve) hold their emails this many seconds,
+# while the person who acted may undo them (issues.undo); 0 sends at once, without an undo.
+UNDO_SECONDS = int(env_str("UNDO_SECONDS", "10"))
 
 # --- Inbound email: customers' answers and new issues (README, "Two-way email") ---
 # Where customers' answers go. Each email to a contact sets Reply-To to a plus address of it
@@ -231,6 +236,25 @@ WAITING_REMINDER_WORKING_DAYS = int(env_str("WAITING_REMINDER_WORKING_DAYS", "3"
 # working days before it begins: owners get their issues due inside it, customers a notice.
 CLOSURE_MIN_DAYS = int(env_str("CLOSURE_MIN_DAYS", "3"))
 CLOSURE_NOTICE_WORKING_DAYS = int(env_str("CLOSURE_NOTICE_WORKING_DAYS", "2"))
+
+# --- The customer's own issue page, by a signed link in every customer email (README, "The customer's page") ---
+# A resolved or closed issue's links work this many days after it stopped being open; an open issue's always.
+CUSTOMER_PAGE_DAYS_AFTER_RESOLUTION = int(env_str("CUSTOMER_PAGE_DAYS_AFTER_RESOLUTION", "30"))
+# An answer on the page: at most this many files, together at most this many bytes.
+CUSTOMER_PAGE_MAX_FILES = int(env_str("CUSTOMER_PAGE_MAX_FILES", "5"))
+CUSTOMER_PAGE_MAX_BYTES = int(env_str("CUSTOMER_PAGE_MAX_BYTES", str(10 * 1024 * 1024)))
+# Requests per window, counted in the cache per link and per client address; more are answered 429.
+CUSTOMER_PAGE_RATE_WINDOW_SECONDS = int(env_str("CUSTOMER_PAGE_RATE_WINDOW_SECONDS", "600"))
+CUSTOMER_PAGE_REQUESTS_PER_LINK = int(env_str("CUSTOMER_PAGE_REQUESTS_PER_LINK", "120"))
+CUSTOMER_PAGE_REQUESTS_PER_ADDRESS = int(env_str("CUSTOMER_PAGE_REQUESTS_PER_ADDRESS", "300"))
+# "Send me a fresh link": asks per client address per hour (each email address is written to at most hourly).
+CUSTOMER_PAGE_FRESH_LINKS_PER_HOUR = int(env_str("CUSTOMER_PAGE_FRESH_LINKS_PER_HOUR", "5"))
+# Where those counters live: each process's memory by default; redis://host:6379/N shares them between web
+# processes (production). The customer page stays open, unthrottled, while that Redis does not answer.
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 
 # --- Celery: a broker that needs no server by default, Redis through CELERY_BROKER_URL ---
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/setlang/", account.set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("email/", include("notifications.urls")),
+    path("c/", include("portal.urls")),
     path("", include("inbound.urls")),
     path("", include("issues.urls")),
 ]

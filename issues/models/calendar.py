@@ -88,7 +88,8 @@ class BusinessCalendar(models.Model):
 class ClosedDay(models.Model):
     """A day the team does not work beyond public holidays: a company holiday, an office move."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closed_days")
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.CASCADE,
+                                 related_name="closed_days")
     date = models.DateField(_("date"))
     name = models.CharField(_("reason"), max_length=100, blank=True)
 
@@ -107,7 +108,9 @@ class Closure(models.Model):
     and closed days together), announced once to the owners and the customers it touches (issues.closures).
     The row is the announcement's name: a second run finds it and announces nothing."""
 
-    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="closures")
+    calendar = models.ForeignKey(BusinessCalendar, verbose_name=_("business calendar"), on_delete=models.CASCADE,
+                                 related_name="closures")
+
     first_day = models.DateField(_("first closed day"))
     last_day = models.DateField(_("last closed day"))
     announced_at = models.DateTimeField(_("announced"))

@@ -81,6 +81,12 @@ class EventKind(models.TextChoices):
     DEADLINE_WARNED = "deadline_warned", _("customer deadline at risk")
     PROMISE_KEPT = "promise_kept", _("promise kept")
     PROMISE_BROKEN = "promise_broken", _("promise broken")
+    # After a resolution, the customer's word (issues.feedback)
+    SAID_SOLVED = "said_solved", _("customer said solved")
+    SAID_NOT_SOLVED = "said_not_solved", _("customer said not solved")
+    RATED = "rated", _("customer rated")
+    # A customer-facing quick action taken back within its undo window, before any email left (issues.undo)
+    UNDONE = "undone", _("action undone")
 
 
 class Clock(models.TextChoices):

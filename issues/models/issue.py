@@ -70,7 +70,8 @@ class Issue(models.Model):
     owner = models.ForeignKey(
         User, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_issues"
     )
-    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(User, verbose_name=_("created by"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -82,25 +83,26 @@ class Issue(models.Model):
     ack_started_at = models.DateTimeField(_("acknowledge clock started"))
     acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
     ack_due_at = models.DateTimeField(_("acknowledge due"), null=True, blank=True)
-    ack_at_risk_at = models.DateTimeField(null=True, blank=True)
-    ack_warned_at = models.DateTimeField(null=True, blank=True)
-    ack_breached_at = models.DateTimeField(null=True, blank=True)
+    ack_at_risk_at = models.DateTimeField(_("acknowledge at risk"), null=True, blank=True)
+    ack_warned_at = models.DateTimeField(_("acknowledge reminder sent"), null=True, blank=True)
+    ack_breached_at = models.DateTimeField(_("acknowledge breached"), null=True, blank=True)
 
     # Update clock: one cycle per acknowledgement or human public update.
     update_started_at = models.DateTimeField(_("update clock started"), null=True, blank=True)
     last_public_update_at = models.DateTimeField(_("last public update"), null=True, blank=True)
     promised_update_at = models.DateTimeField(_("next update promised"), null=True, blank=True)
-    update_paused_at = models.DateTimeField(null=True, blank=True)
-    update_paused_for = models.DurationField(default=timedelta(0))
+    update_paused_at = models.DateTimeField(_("update clock paused"), null=True, blank=True)
+    update_paused_for = models.DurationField(_("update clock paused for"), default=timedelta(0))
     # The same pauses in calendar time: the 7-day ceiling does not count time waiting on the customer.
-    update_paused_calendar_time = models.DurationField(default=timedelta(0), db_default=timedelta(0))
+    update_paused_calendar_time = models.DurationField(_("update clock paused for, in calendar time"),
+                                                       default=timedelta(0), db_default=timedelta(0))
     update_due_at = models.DateTimeField(_("update due"), null=True, blank=True)
-    update_at_risk_at = models.DateTimeField(null=True, blank=True)
-    update_warned_at = models.DateTimeField(null=True, blank=True)
-    update_breached_at = models.DateTimeField(null=True, blank=True)
-    auto_emails_sent = models.PositiveIntegerField(default=0)
-    last_auto_email_at = models.DateTimeField(null=True, blank=True)
-    auto_email_due_at = models.DateTimeField(null=True, blank=True)
+    update_at_risk_at = models.DateTimeField(_("update at risk"), null=True, blank=True)
+    update_warned_at = models.DateTimeField(_("update reminder sent"), null=True, blank=True)
+    update_breached_at = models.DateTimeField(_("update breached"), null=True, blank=True)
+    auto_emails_sent = models.PositiveIntegerField(_("automatic status emails sent"), default=0)
+    last_auto_email_at = models.DateTimeField(_("last automatic status email"), null=True, blank=True)
+    auto_email_due_at = models.DateTimeField(_("next automatic status email due"), null=True, blank=True)
     # Waiting on the customer, with a limit (set only while waiting; issues.sla.waiting): one polite
     # automatic reminder to the customer, then the wait ends and the update clock runs again.
     waiting_remind_at = models.DateTimeField(_("remind the customer at"), null=True, blank=True)
@@ -108,8 +110,8 @@ class Issue(models.Model):
     waiting_ends_at = models.DateTimeField(_("waiting ends"), null=True, blank=True)
     # The customer's own deadline ("we need this by"), and the owner's warning one working day before it.
     customer_deadline = models.DateTimeField(_("the customer needs this by"), null=True, blank=True)
-    deadline_warn_at = models.DateTimeField(null=True, blank=True)
-    deadline_warned_at = models.DateTimeField(null=True, blank=True)
+    deadline_warn_at = models.DateTimeField(_("warn about the customer's deadline at"), null=True, blank=True)
+    deadline_warned_at = models.DateTimeField(_("warned about the customer's deadline"), null=True, blank=True)
     # A customer answered an issue closed (or resolved long ago) by email: their answer opened this one.
     follows = models.ForeignKey("self", verbose_name=_("follows up"), null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="follow_ups")
@@ -203,20 +205,22 @@ class Issue(models.Model):
 class IssueEvent(models.Model):
     """The issue's timeline. Append-only: rows are written once and never changed."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", help_text=_("Empty: the system.")
+        User, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Empty: the system."),
     )
-    at = models.DateTimeField()
-    public = models.BooleanField(default=False, help_text=_("Whether the customer may ever see it."))
-    body = models.TextField(blank=True)
-    old_value = models.CharField(max_length=200, blank=True)
-    new_value = models.CharField(max_length=200, blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("when"))
+    public = models.BooleanField(_("public"), default=False, help_text=_("Whether the customer may ever see it."))
+    body = models.TextField(_("text"), blank=True)
+    old_value = models.CharField(_("old value"), max_length=200, blank=True)
+    new_value = models.CharField(_("new value"), max_length=200, blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
     # The form that wrote it: its author and the form's one-time token. A form sent twice (a double
     # click, a retry after a timeout) finds its first event here instead of writing a second one.
-    submission = models.CharField(max_length=80, null=True, blank=True, unique=True, editable=False)
+    submission = models.CharField(_("form submission"), max_length=80, null=True, blank=True, unique=True,
+                                  editable=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -236,7 +240,7 @@ class IssueEvent(models.Model):
 class Breach(models.Model):
     """A clock that ran out. One row per clock cycle, however often the scan notices it."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="breaches")
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="breaches")
     clock = models.CharField(_("clock"), max_length=12, choices=Clock.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     cycle_started_at = models.DateTimeField(_("cycle started"))
@@ -273,13 +277,17 @@ class Promise(models.Model):
     """A date promised to the customer in a public update ("next update by Friday"): kept when a human public
     update (or the resolution) came by then, broken when the date passed without one."""
 
-    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="promises")
-    event = models.OneToOneField(IssueEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="promise")
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="promises")
+    event = models.OneToOneField(IssueEvent, verbose_name=_("update"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="promise")
     made_at = models.DateTimeField(_("made"))
     due_at = models.DateTimeField(_("promised by"))
-    made_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    made_by = models.ForeignKey(User, verbose_name=_("made by"), null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+")
     # Who owned the issue when it was made: whose promise it is on the dashboard.
-    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    owner = models.ForeignKey(User, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+
     kept_at = models.DateTimeField(_("kept"), null=True, blank=True)
     broken_at = models.DateTimeField(_("broken"), null=True, blank=True)
 

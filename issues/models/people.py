@@ -17,7 +17,7 @@ User = settings.AUTH_USER_MODEL
 class Profile(models.Model):
     """A staff member's preferences: the language of their pages and emails, and digests."""
 
-    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="profile")
+    user = models.OneToOneField(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="profile")
     language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ENGLISH)
     receives_digest = models.BooleanField(_("daily digest"), default=True)
 
@@ -93,7 +93,9 @@ class Away(models.Model):
         User, verbose_name=_("backup"), null=True, blank=True, on_delete=models.SET_NULL, related_name="covers",
         help_text=_("Someone of the same team. Empty: the team lead covers."),
     )
-    set_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    set_by = models.ForeignKey(User, verbose_name=_("set by"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+
     created_at = models.DateTimeField(_("created"))
 
     class Meta:
@@ -168,6 +170,11 @@ class ContactQuerySet(models.QuerySet):
         """Contacts we can still email: their mail has not bounced for good (undeliverable)."""
         return self.filter(undeliverable_at=None)
 
+    def rotate_page_links(self) -> int:
+        """Revoke every customer page link these contacts were sent: the links name the generation they were
+        signed with, and the page opens only for the current one. Fresh links go out with the next emails."""
+        return self.update(page_links_generation=models.F("page_links_generation") + 1)
+
 
 class Contact(models.Model):
     customer = models.ForeignKey(
@@ -192,6 +199,12 @@ class Contact(models.Model):
     # Set when their mail bounced for good: nothing more is sent to them until someone corrects the address.
     undeliverable_at = models.DateTimeField(_("undeliverable since"), null=True, blank=True)
     undeliverable_reason = models.CharField(_("why undeliverable"), max_length=500, blank=True)
+    # Signed into each link to the customer's own issue page (``notifications.links``): raising it revokes
+    # every link sent so far.
+    page_links_generation = models.PositiveIntegerField(
+        _("customer page link generation"), default=1, editable=False,
+        help_text=_("Raised by \"Rotate customer page links\": every link sent before stops working."),
+    )
 
     objects = ContactQuerySet.as_manager()
 

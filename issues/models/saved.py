@@ -17,7 +17,8 @@ class SavedView(models.Model):
     filters mean is decided by the inbox at the time it is opened, and a filter it no longer knows is
     dropped like any old bookmark."""
 
-    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="saved_views")
+    person = models.ForeignKey(User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="saved_views")
+
     name = models.CharField(_("name"), max_length=60)
     query = models.CharField(_("filters"), max_length=500, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)

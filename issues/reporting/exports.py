@@ -1,5 +1,5 @@
-"""What team leads take away: the breaches and the per-owner table as spreadsheets (CSV), safe to open in
-Excel whatever the list separator, and Korean names intact."""
+"""What team leads take away: the breaches, the per-owner table and the customers' ratings as spreadsheets
+(CSV), safe to open in Excel whatever the list separator, and Korean names intact."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
 
 from issues import periods
-from issues.models import Breach, Clock, Promise, Severity, Team
+from issues.models import Breach, Clock, Feedback, Promise, Severity, Team
 from issues.reporting.counts import Moment, OwnerRow, display_name
 from notifications.models import EmailKind, OutboundEmail
 
@@ -110,3 +110,24 @@ def owner_header() -> list[str]:
 def owner_rows(rows: list[OwnerRow], moment: Moment) -> list[list]:
     return [[display_name(row.owner) if row.owner else _("Unassigned"), row.open, row.breached, row.due_24h,
              local(row.oldest_unacknowledged, moment), local(row.quiet_since, moment)] for row in rows]
+
+
+def rating_header() -> list[str]:
+    return [_("Issue"), _("Title"), _("Customer"), _("Contact"), _("Contact email"), _("Owner"), _("Resolved at"),
+            _("Solved"), _("Rating"), _("Comment"), _("Given at"), _("Changed at")]
+
+
+def rating_rows(feedback: QuerySet[Feedback], moment: Moment) -> Iterator[list]:
+    """One line per contact and resolution, oldest first: what they said (solved: yes, no or not said) and their
+    rating (1–5, empty when not given). The comment is the customer's own text: ``csv_lines`` defuses formulas."""
+    said = {True: _("yes"), False: _("no"), None: ""}
+    rows = feedback.select_related("issue__customer", "contact", "owner").order_by("created_at", "pk")
+
+    def row(given: Feedback) -> list:
+        issue = given.issue
+        return [issue.reference, issue.title, issue.customer.name, given.contact.name, given.contact.email,
+                display_name(given.owner) if given.owner else "", local(given.resolved_at, moment),
+                said[given.solved], given.score or "", given.comment, local(given.created_at, moment),
+                local(given.updated_at, moment)]
+
+    return (row(given) for given in rows.iterator(chunk_size=2000))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from issues import away, urgency
-from issues.models import EventKind, Issue, Severity, Status
+from issues.models import EventKind, Issue, Severity, Status, UndoAction
 from issues.sla import Clock, ClockState
 from notifications.models import EmailKind
 
@@ -158,9 +158,15 @@ def event_summary(event) -> str:
         values.update(what=EmailKind(new).label if new in EmailKind.values else new,
                       to=", ".join(data.get("recipients") or [data.get("recipient", "")]))
     if kind in DEADLINE_AND_PROMISE_LINES:
-        return deadline_or_promise_line(event, actor)
+        # A deadline the customer set on their own page names them (the event has no acting user).
+        return deadline_or_promise_line(event, actor if event.actor else values["name"] or actor)
+    if kind in FEEDBACK_KINDS:
+        return feedback_line(event, values["name"])
     if kind == EventKind.ASSIGNED and event.actor and new == actor:
         return _("%(actor)s took it") % values
+    if kind == EventKind.UNDONE:
+        what = UndoAction(new).label if new in UndoAction.values else new
+        return _("%(actor)s undid “%(what)s” before anything reached the customer") % {"actor": actor, "what": what}
     if values["queued_for"] and kind in QUEUED_LINES:
         return str(QUEUED_LINES[kind]) % values
     lines = {
@@ -225,6 +231,24 @@ def deadline_or_promise_line(event, actor: str) -> str:
         return _("%(actor)s removed the customer's deadline") % {"actor": actor}
     date = formats.date_format(timezone.localtime(moment), "D Y-m-d H:i") if moment else ""
     return str(DEADLINE_AND_PROMISE_LINES[event.kind]) % {"actor": actor, "date": date}
+
+
+# After a resolution, the customer's word (issues.feedback).
+FEEDBACK_KINDS = {EventKind.SAID_SOLVED, EventKind.SAID_NOT_SOLVED, EventKind.RATED}
+
+
+def feedback_line(event, name: str) -> str:
+    data = event.data or {}
+    if event.kind == EventKind.SAID_SOLVED:
+        return _("%(name)s said it is solved") % {"name": name}
+    if event.kind == EventKind.SAID_NOT_SOLVED:
+        if data.get("landed", event.issue_id) != event.issue_id:
+            return _("%(name)s said it is not solved; it was closed, so their words opened a new issue") % {"name": name}
+        return _("%(name)s said it is not solved, and their words reopened it") % {"name": name}
+    values = {"name": name, "score": data.get("score"), "previous": data.get("previous"), "comment": event.body}
+    line = (_("%(name)s changed their rating from %(previous)s to %(score)s of 5") if data.get("previous")
+            else _("%(name)s rated it %(score)s of 5")) % values
+    return _("%(line)s: “%(comment)s”") % {"line": line, "comment": event.body} if event.body else line
 
 
 CONVERSATION = {EventKind.PUBLIC_UPDATE, EventKind.INTERNAL_NOTE, EventKind.CUSTOMER_MESSAGE,

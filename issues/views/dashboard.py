@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from issues.errors import Reason
 from issues.ids import query_id
 from issues.models import Team
-from issues.reporting import compliance, counts, exports
+from issues.reporting import compliance, counts, exports, ratings
 from issues.reporting.chart import trend_chart
 from issues.views.common import only_get
 
@@ -93,6 +93,7 @@ def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment
         "windows": compliance.WINDOWS,
         "chart": trend_chart(report.trend),
         "period_form": period_form,
+        "ratings": ratings.ratings(team, moment),
     }, status=status)
 
 
@@ -124,3 +125,17 @@ def owners_csv(request: HttpRequest, team: Team, _teams: list[Team], moment: cou
     day = moment.now.astimezone(moment.zone).date()
     return csv_response(f"owners-team-{team.pk}-{day}.csv", exports.owner_header(),
                         exports.owner_rows(counts.by_owner(team, moment, promises=False), moment))
+
+
+@lead_page
+def ratings_csv(request: HttpRequest, team: Team, teams: list[Team], moment: counts.Moment) -> HttpResponse:
+    """The customers' ratings of the last 90 days (the dashboard's card), or of the local dates asked for."""
+    if "first" in request.GET or "last" in request.GET:
+        form = PeriodForm(request.GET)
+        if not form.is_valid():
+            return render_dashboard(request, team, teams, moment, form, status=400)
+        first, last = form.cleaned_data["first"], form.cleaned_data["last"]
+    else:
+        first, last = ratings.window(moment)
+    return csv_response(f"ratings-team-{team.pk}-{first}-{last}.csv", exports.rating_header(),
+                        exports.rating_rows(ratings.given(team, first, last, moment), moment))

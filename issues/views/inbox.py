@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from issues import saved_views, search, selectors, services
+from issues import saved_views, search, selectors, services, undo
 from issues.filters import InboxFilterForm, filter_querystring
 from issues.forms import BulkForm
 from issues.ids import parse_id
@@ -63,23 +63,27 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 def apply_bulk(request: HttpRequest, issues: list[Issue], data: dict) -> None:
-    """One service call per selected issue; what one issue refuses does not stop the others."""
-    done, refused = 0, []
-    for issue in issues:
-        try:
-            if data["action"] == "acknowledge":
-                services.acknowledge(issue=issue, by=request.user)
-            elif data["action"] == "assign":
-                services.assign(issue=issue, owner=data["owner"], by=request.user)
-            elif data["action"] == "severity":
-                services.change_severity(issue=issue, severity=data["severity"], by=request.user)
-            done += 1
-        except ValidationError as error:
-            refused.append(f"{issue.reference}: {' '.join(error.messages)}")
+    """One service call per selected issue; what one issue refuses does not stop the others. Acknowledging
+    emails customers: the whole batch is one action, with one Undo (``issues.undo``)."""
+    if data["action"] == "acknowledge":
+        batch = undo.acknowledge_all(issues=issues, by=request.user)
+        done, refused, held = len(batch.done), batch.refused, batch.undo
+    else:
+        done, refused, held = 0, [], None
+        for issue in issues:
+            try:
+                if data["action"] == "assign":
+                    services.assign(issue=issue, owner=data["owner"], by=request.user)
+                elif data["action"] == "severity":
+                    services.change_severity(issue=issue, severity=data["severity"], by=request.user)
+                done += 1
+            except ValidationError as error:
+                refused.append((issue, error))
     if done:
-        messages.success(request, ngettext("%(n)d issue changed.", "%(n)d issues changed.", done) % {"n": done})
-    for line in refused:
-        messages.warning(request, line)
+        messages.success(request, ngettext("%(n)d issue changed.", "%(n)d issues changed.", done) % {"n": done},
+                         extra_tags=f"undo:{held.pk}" if held is not None else "")
+    for issue, error in refused:
+        messages.warning(request, f"{issue.reference}: {' '.join(error.messages)}")
 
 
 @login_required

@@ -6,34 +6,35 @@ other requests are redirected after a change (post-redirect-get) or get the full
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from issues import selectors, services
+from issues import composer, selectors, services, undo
 from issues.forms import (
     AssignForm,
     BuiltOnState,
+    ComposeForm,
     DeadlineForm,
-    NoteForm,
-    PublicUpdateForm,
     RecipientsForm,
-    ResolveForm,
     SeverityForm,
     StatusForm,
     add_service_error,
     offer_contacts,
 )
-from issues.models import Issue, IssueEvent
+from issues.models import Issue, IssueEvent, Undo
 from issues.views.common import is_htmx, issue_action, only_get
+
+# What a message said, and optionally the extra tags that offer an undo (``partials/messages.html``).
+Said = tuple[int, str] | tuple[int, str, str]
 
 
 def compose_draft(issue: Issue) -> str:
@@ -42,29 +43,37 @@ def compose_draft(issue: Issue) -> str:
         return _("Here is an update on “%(title)s”: ") % {"title": issue.title}
 
 
-def page_forms(issue: Issue, *, contacts: selectors.IssueContacts, compose: bool = False,
-               **bound: forms.Form) -> dict[str, forms.Form]:
-    update_form = PublicUpdateForm(initial={"body": compose_draft(issue)} if compose else None)
-    if compose:
-        update_form.fields["body"].widget.attrs.update(autofocus=True, **{"data-compose": "true"})
+def given_back(request: HttpRequest, issue: Issue) -> dict:
+    """What an undone "send and resolve" had said, back in the composer (``views.undo``), once."""
+    return request.session.pop(f"inloop:compose:{issue.pk}", None) or {}
+
+
+def page_forms(issue: Issue, *, contacts: selectors.IssueContacts, compose: str = "", then: str = "",
+               given: dict | None = None, **bound: forms.Form) -> dict[str, forms.Form]:
+    given = given or {}
+    initial = {"body": compose_draft(issue)} if compose == "update" else {}
+    initial.update({key: value for key, value in given.items() if key in ("body", "audience")})
+    compose_form = ComposeForm(initial=initial, issue=issue, receivers=len(contacts.to),
+                               then=given.get("then") or then)
+    if compose == "update" or then or given:
+        compose_form.fields["body"].widget.attrs.update(autofocus=True, **{"data-compose": "true"})
     people = selectors.team_people([issue.customer.team_id])
     return {
-        "update_form": update_form,
-        "note_form": NoteForm(),
+        "compose_form": compose_form,
         "assign_form": AssignForm(people=people, issue=issue, initial={"owner": issue.owner_id}),
         "severity_form": SeverityForm(issue=issue, initial={"severity": issue.severity}),
         "status_form": StatusForm(issue=issue),
-        "resolve_form": ResolveForm(),
         "deadline_form": DeadlineForm(issue=issue),
         "recipients_form": RecipientsForm(issue=issue, contacts=contacts.contacts),
     } | bound
 
 
-def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compose: bool = False,
-                 **bound: forms.Form) -> HttpResponse:
-    contacts = selectors.issue_contacts(issue)
+def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compose: str = "", then: str = "",
+                 contacts: selectors.IssueContacts | None = None, **bound: forms.Form) -> HttpResponse:
+    contacts = contacts or selectors.issue_contacts(issue)
     if "recipients_form" in bound:
         offer_contacts([bound["recipients_form"].fields["cc"]], contacts.contacts, show_customer=False)
+    given = given_back(request, issue) if "compose_form" not in bound else {}
     context = {
         "issue": issue,
         "clocks": issue.stored_clocks(),
@@ -73,7 +82,7 @@ def render_issue(request: HttpRequest, issue: Issue, *, status: int = 200, compo
         "recipients": contacts.recipients,
         "to": contacts.to,
         "waiting_reminder_days": settings.WAITING_REMINDER_WORKING_DAYS,
-        **page_forms(issue, contacts=contacts, compose=compose, **bound),
+        **page_forms(issue, contacts=contacts, compose=compose, then=then, given=given, **bound),
     }
     template = "issues/_issue.html" if is_htmx(request) else "issues/detail.html"
     return render(request, template, context, status=status)
@@ -84,21 +93,24 @@ def issue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     issue = selectors.issue_page(request.user, pk)
     if issue is None:
         raise Http404
-    return only_get(request) or render_issue(request, issue, compose=request.GET.get("compose") == "update")
+    then = request.GET.get("then", "")
+    return only_get(request) or render_issue(request, issue, compose=request.GET.get("compose", ""),
+                                             then=then if then in composer.THEN else "")
 
 
 def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
-           call: Callable[[dict], object], done: str | Callable[[object], tuple[int, str]]) -> HttpResponse:
+           call: Callable[[dict], object], done: str | Callable[[object], Said]) -> HttpResponse:
     """Validate, call the service, and answer: the fresh page, or the form with its errors (400).
-    ``done``: what to tell the person, or how to tell it (level, text) from what the service returned."""
+    ``done``: what to tell the person, or how to tell it (level, text[, extra tags]) from what the service
+    returned."""
     if form.is_valid():
         try:
             result = call(form.cleaned_data)
         except ValidationError as error:
             add_service_error(form, error)
         else:
-            level, text = done(result) if callable(done) else (messages.SUCCESS, done)
-            messages.add_message(request, level, text)
+            level, text, *tags = done(result) if callable(done) else (messages.SUCCESS, done)
+            messages.add_message(request, level, text, extra_tags=" ".join(tags))
             if not is_htmx(request):
                 return redirect(issue)
             return render_issue(request, selectors.issue_page(request.user, issue.pk))
@@ -109,7 +121,12 @@ def submit(request: HttpRequest, issue: Issue, form: forms.Form, name: str,
     return render_issue(request, fresh, status=400, **{name: form})
 
 
-def update_sent(event: IssueEvent) -> tuple[int, str]:
+def offer_undo(held: Undo | None) -> str:
+    """The extra tag that puts an Undo button beside the message (``issues.templatetags.undoing``)."""
+    return f"undo:{held.pk}" if held is not None else ""
+
+
+def update_sent(event: IssueEvent) -> Said:
     """An update none of the issue's recipients received is not news (``services.post_update``): say so."""
     if event.data.get("received_by") == 0:
         return messages.WARNING, (_("Nobody received this update by email: it is on the timeline only and the "
@@ -124,19 +141,60 @@ def update_sent(event: IssueEvent) -> tuple[int, str]:
     return messages.SUCCESS, _("Your update is on the timeline and on its way to the customer.")
 
 
+def composed(sent: composer.Sent) -> Said:
+    if sent.then == composer.RESOLVE:
+        if sent.undo is not None and sent.undo.emails:
+            return (messages.SUCCESS, _("Resolved: in a few seconds the customer is told what was done."),
+                    offer_undo(sent.undo))
+        return messages.SUCCESS, _("Resolved: the customer is told what was done."), offer_undo(sent.undo)
+    if not sent.event.public:
+        return messages.SUCCESS, _("Internal note added.")
+    return update_sent(sent.event)
+
+
 def local_time(moment) -> str:
     return formats.date_format(timezone.localtime(moment), "D Y-m-d H:i") if moment else "—"
 
 
+def send_composed(request: HttpRequest, issue: Issue, data: QueryDict) -> HttpResponse:
+    contacts = selectors.issue_contacts(issue)
+    form = ComposeForm(data, issue=issue, receivers=len(contacts.to))
+    return submit(
+        request, issue, form, "compose_form",
+        lambda data: composer.send(issue=issue, by=request.user, body=data["body"], token=data["token"],
+                                   **public_part(data)),
+        composed,
+    )
+
+
+def public_part(data: dict) -> dict:
+    """A note shows neither the promise nor "after sending" (they are the customer's): it sends them as none."""
+    if data["audience"] == ComposeForm.PUBLIC:
+        return {"public": True, "then": data["then"], "promised_update_at": data["promised_update_at"]}
+    return {"public": False, "then": composer.KEEP, "promised_update_at": None}
+
+
+@issue_action
+def compose(request: HttpRequest, issue: Issue) -> HttpResponse:
+    return send_composed(request, issue, request.POST)
+
+
+def as_composed(post: QueryDict, prefix: str, **fixed: str) -> QueryDict:
+    """A form of the page's earlier versions (update, note, resolve), read as the composer's."""
+    data = QueryDict(mutable=True)
+    for name in ("body", "promised_update_at", "token"):
+        if f"{prefix}-{name}" in post:
+            data[f"compose-{name}"] = post[f"{prefix}-{name}"]
+    for name, value in fixed.items():
+        data[f"compose-{name}"] = value
+    return data
+
+
 @issue_action
 def post_update(request: HttpRequest, issue: Issue) -> HttpResponse:
-    return submit(
-        request, issue, PublicUpdateForm(request.POST), "update_form",
-        lambda data: services.post_update(issue=issue, by=request.user, public=True, body=data["body"],
-                                          promised_update_at=data["promised_update_at"], token=data["token"],
-                                          wait=data["wait"]),
-        update_sent,
-    )
+    wait = forms.BooleanField(required=False).to_python(request.POST.get("update-wait"))
+    then = composer.WAIT if wait else composer.KEEP
+    return send_composed(request, issue, as_composed(request.POST, "update", audience=ComposeForm.PUBLIC, then=then))
 
 
 @issue_action
@@ -150,21 +208,23 @@ def change_recipients(request: HttpRequest, issue: Issue) -> HttpResponse:
 
 @issue_action
 def add_note(request: HttpRequest, issue: Issue) -> HttpResponse:
-    return submit(
-        request, issue, NoteForm(request.POST), "note_form",
-        lambda data: services.post_update(issue=issue, by=request.user, public=False, body=data["body"],
-                                          token=data["token"]),
-        _("Internal note added."),
-    )
+    return send_composed(request, issue, as_composed(request.POST, "note", audience=ComposeForm.INTERNAL))
 
 
 @issue_action
 def acknowledge(request: HttpRequest, issue: Issue) -> HttpResponse:
     return submit(
         request, issue, forms.Form(request.POST), "acknowledge_form",
-        lambda data: services.acknowledge(issue=issue, by=request.user),
-        _("Acknowledged: the customer knows who owns the issue."),
+        lambda data: undo.acknowledge(issue=issue, by=request.user),
+        acknowledged,
     )
+
+
+def acknowledged(held: Undo | None) -> Said:
+    if held is not None and held.emails:
+        return (messages.SUCCESS, _("Acknowledged: in a few seconds the customer is told who owns the issue."),
+                offer_undo(held))
+    return messages.SUCCESS, _("Acknowledged: the customer knows who owns the issue."), offer_undo(held)
 
 
 @issue_action
@@ -214,11 +274,8 @@ def deadline_noted(issue: Issue) -> tuple[int, str]:
 
 @issue_action
 def resolve(request: HttpRequest, issue: Issue) -> HttpResponse:
-    return submit(
-        request, issue, ResolveForm(request.POST), "resolve_form",
-        lambda data: services.resolve(issue=issue, by=request.user, body=data["body"]),
-        _("Resolved: the customer is told what was done."),
-    )
+    return send_composed(request, issue, as_composed(request.POST, "resolve", audience=ComposeForm.PUBLIC,
+                                                     then=composer.RESOLVE))
 
 
 @issue_action

@@ -37,6 +37,27 @@
     field.scrollIntoView({ block: "center" });
   }
 
+  // The composer: u writes to the customer, n an internal note; its one button says what it will do.
+  function compose(audience, then) {
+    const form = document.querySelector("form[data-composer]");
+    if (!form) return;
+    const choice = form.querySelector(`input[name=compose-audience][value=${audience}]`);
+    if (choice) choice.checked = true;
+    if (then && form.elements["compose-then"]) form.elements["compose-then"].value = then;
+    relabel(form);
+    keepComposerChoices(form);
+    focusAtEnd(form.elements["compose-body"]);
+  }
+
+  function relabel(form) {
+    const button = form.querySelector(".compose-send");
+    const then = form.elements["compose-then"];
+    const internal = form.querySelector("input[name=compose-audience][value=internal]:checked");
+    const option = then && then.selectedOptions[0];
+    const label = internal ? button.dataset.note : option && option.dataset.button;
+    if (button && label) button.textContent = label;
+  }
+
   function acknowledge() {
     const button = document.getElementById("acknowledge");
     if (button) { button.click(); return; }
@@ -57,7 +78,8 @@
     o: () => { const row = currentRow(); if (row) window.location.assign(row.dataset.href); },
     "/": () => { const search = document.getElementById("id_q"); if (search) focusAtEnd(search); },
     a: acknowledge,
-    u: () => { const body = document.getElementById("id_update-body"); if (body) focusAtEnd(body); },
+    u: () => compose("public"),
+    n: () => compose("internal"),
     "?": () => { if (window.bootstrap) bootstrap.Modal.getOrCreateInstance("#shortcuts").show(); },
   };
 
@@ -85,6 +107,8 @@
     const row = currentRow();
     if (row) select(row);
     restoreDrafts();
+    document.querySelectorAll("form[data-composer]").forEach(relabel);
+    countDownUndos();
     const draft = document.querySelector("textarea[data-compose]");
     if (draft && !draft.dataset.focused) { draft.dataset.focused = "1"; focusAtEnd(draft); }
   }
@@ -99,16 +123,45 @@
   // Selects that act at once (the language switch): a script file, since the CSP forbids inline handlers.
   document.addEventListener("change", (event) => {
     if (event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
+    const composer = event.target.closest && event.target.closest("form[data-composer]");
+    if (composer) { relabel(composer); keepComposerChoices(composer); }
   });
 
-  // Drafts: what is typed in an issue page's forms survives every swap (Assign, a status change, a note
-  // sent from the other form) and a reload: kept per issue and field in this browser, forgotten when the
-  // form holding it is sent. A refused form comes back with what was typed, from the server.
-  const DRAFTED = "#issue-page form textarea, #issue-page form input[type=datetime-local]";
+  // The Triage card's "Resolve…": the composer on "Send and resolve", without a reload.
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("[data-compose-then]");
+    if (!link || !document.querySelector("form[data-composer]")) return;
+    event.preventDefault();
+    compose("public", link.dataset.composeThen);
+  });
 
-  function draftKey(field) {
+  // Undo: the button counts down the seconds left and leaves when they are up (the server refuses later anyway).
+  function countDownUndos() {
+    document.querySelectorAll("form.undo[data-undo-seconds]:not([data-counting])").forEach((form) => {
+      form.dataset.counting = "1";
+      const shown = form.querySelector(".undo-seconds");
+      const ends = Date.now() + Number(form.dataset.undoSeconds) * 1000;
+      const tick = () => {
+        const left = Math.ceil((ends - Date.now()) / 1000);
+        if (left <= 0 || !form.isConnected) { form.remove(); return; }
+        if (shown) shown.textContent = String(left);
+        window.setTimeout(tick, 250);
+      };
+      tick();
+    });
+  }
+
+  // Drafts: what is typed in an issue page's forms survives every swap (Assign, a status change, a note
+  // sent from the composer) and a reload: kept per issue and field in this browser, forgotten once the form
+  // holding it has been sent and accepted. The composer's choices (who reads it, what follows) are kept with
+  // its text. A refused form comes back with what was typed, from the server.
+  const DRAFTED = "#issue-page form textarea, #issue-page form input[type=datetime-local]";
+  const CHOICES = ["compose-audience", "compose-then"];
+
+  function draftKey(field, name) {
     const page = field.closest("#issue-page");
-    return page && field.name ? `inloop:draft:${page.dataset.issue}:${field.name}` : null;
+    const named = name || field.name;
+    return page && named ? `inloop:draft:${page.dataset.issue}:${named}` : null;
   }
 
   function keep(key, value) {
@@ -117,12 +170,28 @@
     } catch (error) { /* storage off or full: the draft lives only on the page */ }
   }
 
+  function saved(key) {
+    try { return key ? localStorage.getItem(key) : null; } catch (error) { return null; }
+  }
+
+  function keepComposerChoices(form) {
+    const audience = form.querySelector("input[name=compose-audience]:checked");
+    const then = form.elements["compose-then"];
+    keep(draftKey(form, "compose-audience"), audience ? audience.value : "");
+    keep(draftKey(form, "compose-then"), then ? then.value : "");
+  }
+
   function restoreDrafts() {
     document.querySelectorAll(DRAFTED).forEach((field) => {
-      const key = draftKey(field);
-      let saved = null;
-      try { saved = key && localStorage.getItem(key); } catch (error) { saved = null; }
-      if (saved && !field.value) field.value = saved;  // what the server put there (a refused form) wins
+      const text = saved(draftKey(field));
+      if (text && !field.value) field.value = text;  // what the server put there (a refused form) wins
+    });
+    document.querySelectorAll("#issue-page form[data-composer]").forEach((form) => {
+      const audience = form.querySelector(`input[name=compose-audience][value="${saved(draftKey(form, "compose-audience"))}"]`);
+      if (audience) audience.checked = true;
+      const then = form.elements["compose-then"];
+      const move = saved(draftKey(form, "compose-then"));
+      if (then && move && Array.from(then.options).some((option) => option.value === move)) then.value = move;
     });
   }
 
@@ -133,12 +202,26 @@
     if (key) keep(key, field.value);
   });
 
-  // Capture: before htmx takes the submit over.
-  document.addEventListener("submit", (event) => {
-    event.target.querySelectorAll("textarea, input[type=datetime-local]").forEach((field) => {
+  function forget(form) {
+    form.querySelectorAll("textarea, input[type=datetime-local]").forEach((field) => {
       const key = draftKey(field);
       if (key) keep(key, "");
     });
+    if (form.matches("[data-composer]")) CHOICES.forEach((name) => keep(draftKey(form, name), ""));
+  }
+
+  // Sent by htmx: forgotten once the server has accepted it (a refusal or a lost connection keeps it). The
+  // request's form may be out of the page by then (the swap came first), but it still knows its issue.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (form && form.matches && form.matches("form") && event.detail.xhr && event.detail.xhr.status < 300) {
+      forget(form);
+    }
+  });
+
+  // Sent without htmx (the page leaves): forgotten as it goes. Capture: before anything takes the submit over.
+  document.addEventListener("submit", (event) => {
+    if (!event.target.hasAttribute("hx-post")) forget(event.target);
   }, true);
 
   // Our CSP forbids inline styles: htmx must not copy style attributes while it settles a swap (it would set

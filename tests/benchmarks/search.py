@@ -3,11 +3,14 @@
     psql -h 127.0.0.1 -U postgres -c 'create database inloop_bench'
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/inloop_bench .venv/bin/python tests/benchmarks/search.py
 
-Seeds as ``pages.py`` does (the same database serves both), then gives one issue in ten a Korean title and
-description and writes a public update with text on one issue in five, so the search reads a realistic
-timeline. Measures the inbox, a search by reference, by number, by contact, and substring searches in
-Korean and English over open and over all issues. --explain prints the plan of the Korean search.
-Not collected by pytest (no test_ prefix).
+Seeds as ``pages.py`` does (the same database serves both), then gives one issue in ten (drawn at random,
+so every team has its share) a Korean title and description, writes a public update with Korean or English
+text on one issue in five, and names a reporter on one issue in ten, so the search reads a realistic
+timeline and contacts. A database seeded by an earlier version of this script: drop it and start again.
+Measures the inbox and each kind of search (reference in both forms, Korean of three characters or more,
+a Korean two-syllable and one-syllable word, English in update text, a contact's name) over open issues
+and over every status, with the number of queries and of issues found. --explain prints the plans of the
+Korean searches. Not collected by pytest (no test_ prefix).
 """
 
 # ruff: noqa: I001  (pages must come first: it sets Django up)
@@ -18,6 +21,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -26,29 +30,72 @@ from tests.benchmarks import pages  # first: it sets Django up
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.test import Client
 from django.utils import timezone
 
 from issues.filters import InboxFilterForm
-from issues.models import EventKind, Issue, IssueEvent, Team
+from issues.models import Contact, EventKind, Issue, IssueEvent, Team
 from issues.selectors import inbox, people_of, visible_customers
 
 KOREAN = ["결제", "오류", "로그인", "배송", "지연", "환불", "요청", "계정", "잠김", "보고서", "누락", "화면", "깨짐", "알림", "미수신", "데이터", "동기화"]
 ENGLISH = ["customer", "confirmed", "the", "workaround", "restart", "fixed", "vendor", "patch", "scheduled", "logs", "attached"]
+SCOPES = {"open": "", "all": "all"}
 
 
 def seed_text(rng: random.Random) -> None:
-    """Korean on one issue in ten, a public update with words on one in five."""
+    """Korean on one issue in ten, a public update with words on one in five (Korean or English, half
+    each), a reporter on one in ten; each drawn at random, so no team gets all of one kind."""
     ids = list(Issue.objects.order_by("pk").values_list("pk", "created_at"))
     korean = [Issue(pk=pk, title=f"{' '.join(rng.sample(KOREAN, 3))} 문제 #{pk}",
-                    description=" ".join(rng.choices(KOREAN, k=20))) for pk, _ in ids[::10]]
+                    description=" ".join(rng.choices(KOREAN, k=20))) for pk, _ in rng.sample(ids, len(ids) // 10)]
     Issue.objects.bulk_update(korean, ["title", "description"], batch_size=5000)
     updates = [IssueEvent(issue_id=pk, kind=EventKind.PUBLIC_UPDATE, at=created, public=True,
-                          body=" ".join(rng.choices(KOREAN if pk % 2 else ENGLISH, k=12)))
-               for pk, created in ids[::5]]
+                          body=" ".join(rng.choices(rng.choice((KOREAN, ENGLISH)), k=12)))
+               for pk, created in sorted(rng.sample(ids, len(ids) // 5))]
     IssueEvent.objects.bulk_create(updates, batch_size=5000)
+    reported = [pk for pk, _ in rng.sample(ids, len(ids) // 10)]
+    first_contact = Contact.objects.filter(customer=OuterRef("customer")).order_by("pk").values("pk")[:1]
+    Issue.objects.filter(pk__in=reported).update(reporter=Subquery(first_contact))
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def searches(user) -> dict[str, str]:
+    """What is typed, by kind: a closed issue's reference (found whatever the scope) and the words."""
+    closed = Issue.objects.visible_to(user).filter(status="closed").select_related("customer").order_by("pk").first()
+    contact = Contact.objects.filter(customer__in=visible_customers(user), issues__isnull=False).first()
+    return {
+        "inbox (no search)": "",
+        f"reference {closed.reference}": closed.reference,
+        f"reference {closed.pk}": str(closed.pk),
+        "Korean, 3+ characters (결제 오류)": "결제 오류",
+        "Korean two-syllable word (배송)": "배송",
+        "Korean one syllable (잠)": "잠",
+        "English, update text (workaround)": "workaround",
+        f"contact name ({contact.name})": contact.name,
+    }
+
+
+def found(user, params: dict[str, str]) -> int:
+    form = InboxFilterForm(params, customers=visible_customers(user), people=people_of(user))
+    return inbox(user, form.query(), now=timezone.now()).count()
+
+
+def measure_all(client: Client, user, requests: int) -> None:
+    print(f"{'search':<42}{'scope':<7}{'p50 ms':>8}{'p95 ms':>8}{'queries':>9}{'found':>8}")
+    for name, typed in searches(user).items():
+        for scope, value in SCOPES.items():
+            params = {key: val for key, val in (("q", typed), ("scope", value)) if val}
+            p50, p95, queries = pages.measure(client, f"/?{urlencode(params)}", requests)
+            print(f"{name:<42}{scope:<7}{p50:>8.1f}{p95:>8.1f}{queries:>9}{found(user, params):>8,}")
+
+
+def explain(user) -> None:
+    for typed in ("결제 오류", "배송"):
+        form = InboxFilterForm({"q": typed, "scope": "all"}, customers=visible_customers(user), people=people_of(user))
+        print(f"-- {typed}, every status")
+        print(inbox(user, form.query(), now=timezone.now())[:25].explain(analyze=True))
 
 
 def main() -> None:
@@ -70,25 +117,14 @@ def main() -> None:
     user = Team.objects.get(name="Bench team 0").members.get()
     client = Client()
     client.force_login(user)
-    closed = Issue.objects.visible_to(user).filter(status="closed").select_related("customer").order_by("pk").first()
-    contact = closed.customer.contacts.first()
-    urls = {
-        "inbox": "/",
-        "inbox, every status": "/?scope=all",
-        "search by reference (closed issue)": f"/?q={closed.reference}",
-        "search by number": f"/?q={closed.pk}",
-        "search by contact name": f"/?q={contact.name}&scope=all",
-        "Korean substring, open": "/?q=결제 오류",
-        "Korean substring, every status": "/?q=배송&scope=all",
-        "English, update text, every status": "/?q=workaround&scope=all",
-        "owner filter (a colleague)": f"/?owner={user.pk}",
-    }
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
     print(f"{Issue.objects.count():,} issues, {IssueEvent.objects.count():,} timeline events; "
-          f"{args.requests} requests each")
-    pages.run(client, urls, args.requests)
+          f"{args.requests} requests each; PostgreSQL jit={jit}")
+    measure_all(client, user, args.requests)
     if args.explain:
-        form = InboxFilterForm({"q": "배송", "scope": "all"}, customers=visible_customers(user), people=people_of(user))
-        print(inbox(user, form.query(), now=timezone.now())[:25].explain(analyze=True))
+        explain(user)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,10 @@ def people(transactional_db):
 def sign_in(page: Page, live_server, username: str) -> Page:
     page.set_default_timeout(5000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    # By the fields' names: the labels are in whichever language the browser already reads the app.
+    page.locator("input[name=username]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form:has(input[name=password]) button[type=submit]").click()
     page.wait_for_url(f"{live_server.url}/")
     return page
 
@@ -81,3 +82,17 @@ def signed_in(page: Page, live_server, people) -> Page:
 def screenshot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+
+
+# The two screens every story of the account manager's day is told on (issue 15): a desk and a 390 px phone.
+SCREENS = {"desktop": {"width": 1360, "height": 900}, "390": {"width": 390, "height": 844}}
+
+
+def speak(page: Page, live_server, language: str) -> None:
+    """Read the app in `language` from the next page on, as the language switch leaves it."""
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+
+
+def scrolls_sideways(page: Page) -> bool:
+    """Whether the page is laid out wider than the screen it was given (and so scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth") > page.viewport_size["width"]

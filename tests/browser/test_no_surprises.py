@@ -1,4 +1,5 @@
-"""No surprise actions, in a real browser, on a desk and on a 390 px phone, in English and Korean."""
+"""No surprise actions (issue 15, item 2) and error pages (item 7), in a real browser, on a desk and on a 390 px
+phone, in English and Korean."""
 
 from __future__ import annotations
 
@@ -6,33 +7,26 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from issues.models import Issue
 from notifications.models import OutboundEmail
-from tests.browser.conftest import screenshot, sign_in
+from tests.browser.conftest import SCREENS, screenshot, speak
 from tests.factories import make_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-SCREENS = {"desktop": {"width": 1360, "height": 900}, "phone": {"width": 390, "height": 844}}
-
 
 def ago(**delta) -> timezone.datetime:
     return timezone.now() - timedelta(**delta)
 
 
-def speak(page: Page, live_server, language: str) -> None:
-    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
-
-
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("language", ["en", "ko"])
 def test_the_bulk_bar_does_nothing_unchosen_and_keeps_the_ticks_after_a_refusal(
-        browser: Browser, live_server, people, screen, language):
+        signed_in: Page, live_server, people, screen, language):
     # With JavaScript (htmx swaps the results); the plain-HTML path is covered by the view tests.
-    context = browser.new_context(viewport=SCREENS[screen], timezone_id="Asia/Seoul")
-    page = sign_in(context.new_page(), live_server, "manager")
+    page = signed_in
+    page.set_viewport_size(SCREENS[screen])
     acme = people["acme"]
     first = make_issue(customer=acme, at=ago(minutes=30), title="Invoices export times out",
                        reporter=acme.contacts.get())
@@ -55,7 +49,7 @@ def test_the_bulk_bar_does_nothing_unchosen_and_keeps_the_ticks_after_a_refusal(
     expect(page.locator("#bulk-owner-error")).to_be_visible()
     expect(page.locator(f"#select-{first.pk}")).to_be_checked()
     expect(page.locator(f"#select-{second.pk}")).to_be_checked()
-    screenshot(page, f"i15-bulk-refused-{screen}-{language}")
+    screenshot(page, f"issue15-2-bulk-refused-{language}-{screen}")
 
     page.locator("#bulk-owner").select_option(label="Daniel Cho")
     page.locator("#bulk-form button[type=submit]").click()
@@ -63,13 +57,13 @@ def test_the_bulk_bar_does_nothing_unchosen_and_keeps_the_ticks_after_a_refusal(
     owners = set(Issue.objects.values_list("owner__username", flat=True))
     assert owners == {"daniel"}
     assert not Issue.objects.exclude(acknowledged_at=None).exists()
-    context.close()
 
 
 @pytest.mark.parametrize("screen", SCREENS)
 @pytest.mark.parametrize("language", ["en", "ko"])
-def test_resolve_asks_what_was_done_and_the_selects_say_what_is(signed_in: Page, live_server, people, screen,
-                                                                  language):
+def test_the_owner_and_status_selects_say_what_is_and_assign_gives_nothing_away(
+        signed_in: Page, live_server, people, screen, language):
+    # "Resolve requires what was done" lives in the composer now ("Send and resolve"): its own browser tests.
     acme = people["acme"]
     issue = make_issue(customer=acme, at=ago(minutes=30), title="Labels print blank", reporter=acme.contacts.get())
     page = signed_in
@@ -77,17 +71,21 @@ def test_resolve_asks_what_was_done_and_the_selects_say_what_is(signed_in: Page,
     speak(page, live_server, language)
     page.goto(f"{live_server.url}{issue.get_absolute_url()}")
 
-    owner = page.locator("select[name='assign-owner']")
+    owner, status = page.locator("select[name='assign-owner']"), page.locator("select[name='status-status']")
     assert owner.evaluate("select => select.value") == ""
-    assert page.locator("select[name='status-status']").evaluate("select => select.value") == "new"
+    expect(owner.locator("option:checked")).to_have_text({"en": "Unassigned", "ko": "담당자 없음"}[language])
+    assert status.evaluate("select => select.value") == "new"
+    expect(status.locator("option:checked")).to_have_text({"en": "New", "ko": "신규"}[language])
+    screenshot(page, f"issue15-2-selects-{language}-{screen}")
 
-    page.locator("form[action$='/resolve/'] button[type=submit]").click()
-    expect(page.locator("form[action$='/resolve/']")).to_contain_text(
-        {"en": "Say what was done", "ko": "처리한 내용을 적어 주세요"}[language])
-    screenshot(page, f"i15-resolve-refused-{screen}-{language}")
+    # "Assign" without looking: the browser asks for an owner, the issue stays unassigned, nobody is told.
+    page.locator("form[action$='/assign/'] button[type=submit]").click()
+    assert owner.evaluate("select => !select.validity.valid")
     issue.refresh_from_db()
-    assert issue.status == "new"
-    assert not OutboundEmail.objects.filter(kind="resolved").exists()
+    assert issue.owner is None
+    assert not OutboundEmail.objects.filter(kind="assigned").exists()
+    expect(page.locator("select[name='assign-owner'] option:checked")).to_have_text(
+        {"en": "Unassigned", "ko": "담당자 없음"}[language])
 
 
 @pytest.mark.parametrize("screen", SCREENS)
@@ -100,7 +98,7 @@ def test_a_page_that_is_not_there_says_why_and_leads_back(signed_in: Page, live_
     page.goto(f"{live_server.url}/dashboard/")
 
     expect(page.locator("#error-title")).to_be_visible()
-    screenshot(page, f"i15-404-dashboard-{screen}-{language}")
+    screenshot(page, f"issue15-7-404-dashboard-{language}-{screen}")
     assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen]["width"]
     page.locator(".error-page a.btn").click()
     page.wait_for_url(f"{live_server.url}/")

@@ -46,12 +46,12 @@ def test_manager_filters_to_red_acknowledges_and_promises_the_next_update(signed
 
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"ACME-{fire.pk} Checkout is down")
     page.get_by_role("button", name="Acknowledge").click()
-    expect(page.get_by_text("Acknowledged: the customer knows who owns the issue.")).to_be_visible()
+    expect(page.get_by_text("Acknowledged: in a few seconds the customer is told who owns the issue.")).to_be_visible()
 
     promise = timezone.localtime(timezone.now() + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M")
-    page.get_by_label("Update to the customer").fill("We found the faulty payment node and are replacing it.")
+    page.get_by_label("Message").fill("We found the faulty payment node and are replacing it.")
     page.get_by_label("Promise the next update by").fill(promise)
-    page.get_by_role("button", name="Send update").click()
+    page.get_by_role("button", name="Send to 1 contact").click()
 
     entry = page.locator(".timeline .entry-public").first
     expect(entry).to_contain_text("We found the faulty payment node and are replacing it.")
@@ -132,9 +132,9 @@ def test_keyboard_moves_opens_and_explains_itself(signed_in: Page, people, live_
     expect(page).to_have_url(f"{live_server.url}/issues/{calm.pk}/")
     page.wait_for_load_state()  # the shortcuts listen once the page's script has run
     page.keyboard.press("a")
-    expect(page.get_by_text("Acknowledged: the customer knows who owns the issue.")).to_be_visible()
+    expect(page.get_by_text("Acknowledged: in a few seconds the customer is told who owns the issue.")).to_be_visible()
     page.keyboard.press("u")
-    expect(page.get_by_label("Update to the customer")).to_be_focused()
+    expect(page.get_by_label("Message")).to_be_focused()
 
 
 @pytest.mark.parametrize("language", ["en", "ko"])
@@ -156,5 +156,5 @@ def test_screenshots_of_the_inbox_and_the_issue_page(signed_in: Page, people, li
     screenshot(page, f"inbox-{language}")
 
     page.goto(f"{live_server.url}{issue.get_absolute_url()}?compose=update")
-    expect(page.locator("#id_update-body")).to_be_focused()
+    expect(page.locator("#id_compose-body")).to_be_focused()
     screenshot(page, f"issue-{language}")

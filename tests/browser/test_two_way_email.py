@@ -74,7 +74,8 @@ def hana_opens_an_issue_for_grace(page: Page, live_server) -> Issue:
 
 
 def hana_asks_and_waits(page: Page) -> None:
-    page.get_by_label("Update to the customer").fill(QUESTION)
+    page.get_by_label("Message").fill(QUESTION)
+    page.get_by_label("After sending").select_option("wait")
     page.get_by_role("button", name="Send and wait for their answer").click()
     question = page.locator(".timeline .entry-public").filter(has_text=QUESTION)  # under the pinned description
     expect(question).to_have_count(1)

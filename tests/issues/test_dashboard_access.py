@@ -10,8 +10,14 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Profile
-from tests.factories import CustomerFactory, TeamFactory, UserFactory, bulk_issues
+from issues.models import Breach, Clock, EventKind, Feedback, Issue, IssueEvent, Profile
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    TeamFactory,
+    UserFactory,
+    bulk_issues,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +28,7 @@ def fresh_compliance():
     cache.clear()
 
 
-PAGES = ["dashboard", "dashboard_breaches_csv", "dashboard_owners_csv"]
+PAGES = ["dashboard", "dashboard_breaches_csv", "dashboard_owners_csv", "dashboard_ratings_csv"]
 PERIOD = {"first": "2025-01-01", "last": "2025-03-01"}
 
 
@@ -101,7 +107,8 @@ def test_the_navigation_offers_the_dashboard_to_leads_only(client, team, lead, m
 
 
 def busy_team(team, manager, count: int) -> None:
-    """`count` open issues over five customers; a tenth breached, each with an acknowledgement on record."""
+    """`count` open issues over five customers; a tenth breached, each with an acknowledgement on record; a
+    fifth rated by a contact of their customer (as if resolved before)."""
     now = timezone.now()
     for n in range(5):
         customer = CustomerFactory(team=team, account_manager=manager)
@@ -120,11 +127,18 @@ def busy_team(team, manager, count: int) -> None:
     ])
     for n in range(count // 100):
         team.members.add(UserFactory())
+    contacts = {pk: ContactFactory(customer_id=pk) for pk in {issue.customer_id for issue in issues}}
+    Feedback.objects.bulk_create([
+        Feedback(issue=issue, contact=contacts[issue.customer_id], resolved_at=now - timedelta(days=1),
+                 owner=issue.owner, solved=n % 2 == 0, score=n % 5 + 1, created_at=now - timedelta(hours=n % 48),
+                 updated_at=now)
+        for n, issue in enumerate(issues[::5])
+    ])
 
 
 @pytest.mark.parametrize("count", [20, 2000])
-@pytest.mark.parametrize(("name", "queries"), [("dashboard", 19), ("dashboard_breaches_csv", 4),
-                                               ("dashboard_owners_csv", 5)])
+@pytest.mark.parametrize(("name", "queries"), [("dashboard", 20), ("dashboard_breaches_csv", 4),
+                                               ("dashboard_owners_csv", 5), ("dashboard_ratings_csv", 4)])
 def test_the_dashboard_and_its_exports_run_a_fixed_number_of_queries(
         client, team, lead, manager, count, name, queries, django_assert_max_num_queries):
     busy_team(team, manager, count)

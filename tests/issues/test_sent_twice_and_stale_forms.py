@@ -59,12 +59,18 @@ def hidden(html: str, name: str) -> str:
 # --- the same form sent twice ----------------------------------------------------------------------
 
 
+def composed(page: str, body: str, **choices: str) -> dict:
+    """The composer as the page showed it (its one-time token), with a text and its choices."""
+    return {"compose-body": body, "compose-token": hidden(page, "compose-token"),
+            "compose-audience": choices.get("audience", "public"), "compose-then": choices.get("then", "keep")}
+
+
 def test_a_public_update_sent_twice_is_on_the_timeline_once_and_emailed_once(hana, issue):
     page = hana.get(issue.get_absolute_url()).content.decode()
-    form = {"update-body": "We found the missing invoices.", "update-token": hidden(page, "update-token")}
+    form = composed(page, "We found the missing invoices.")
 
-    first = hana.post(url("issue_update", issue), form)
-    again = hana.post(url("issue_update", issue), form)  # the double click
+    first = hana.post(url("issue_compose", issue), form)
+    again = hana.post(url("issue_compose", issue), form)  # the double click
 
     assert first.status_code == again.status_code == 302
     assert again["Location"] == issue.get_absolute_url()
@@ -75,7 +81,7 @@ def test_a_public_update_sent_twice_is_on_the_timeline_once_and_emailed_once(han
 def test_each_showing_of_the_form_has_its_own_token_so_two_real_updates_are_two(hana, issue):
     for text in ("First news.", "Second news."):
         page = hana.get(issue.get_absolute_url()).content.decode()
-        hana.post(url("issue_update", issue), {"update-body": text, "update-token": hidden(page, "update-token")})
+        hana.post(url("issue_compose", issue), composed(page, text))
 
     bodies = IssueEvent.objects.filter(issue=issue, kind=EventKind.PUBLIC_UPDATE).values_list("body", flat=True)
     assert sorted(bodies) == ["First news.", "Second news."]
@@ -83,24 +89,37 @@ def test_each_showing_of_the_form_has_its_own_token_so_two_real_updates_are_two(
 
 def test_an_htmx_retry_of_a_note_gets_the_page_back_and_writes_one_note(hana, issue):
     page = hana.get(issue.get_absolute_url()).content.decode()
-    form = {"note-body": "Called their IT.", "note-token": hidden(page, "note-token")}
+    form = composed(page, "Called their IT.", audience="internal")
 
-    responses = [hana.post(url("issue_note", issue), form, **htmx()) for _ in range(3)]
+    responses = [hana.post(url("issue_compose", issue), form, **htmx()) for _ in range(3)]
 
     assert [response.status_code for response in responses] == [200, 200, 200]
     assert IssueEvent.objects.filter(issue=issue, kind=EventKind.INTERNAL_NOTE).count() == 1
 
 
+def test_send_and_resolve_sent_twice_resolves_once_and_emails_once(hana, issue):
+    page = hana.get(issue.get_absolute_url()).content.decode()
+    form = composed(page, "Re-sent the missing invoices.", then="resolve")
+
+    first = hana.post(url("issue_compose", issue), form)
+    again = hana.post(url("issue_compose", issue), form)
+
+    assert first.status_code == again.status_code == 302
+    assert IssueEvent.objects.filter(issue=issue, kind=EventKind.RESOLVED).count() == 1
+    assert OutboundEmail.objects.filter(issue=issue, kind="resolved").count() == 1
+
+
 def test_a_refused_update_keeps_its_token_so_the_corrected_one_records_once(hana, issue):
     page = hana.get(issue.get_absolute_url()).content.decode()
-    token = hidden(page, "update-token")
+    token = hidden(page, "compose-token")
 
-    refused = hana.post(url("issue_update", issue), {"update-body": "   ", "update-token": token})
+    refused = hana.post(url("issue_compose", issue), {"compose-body": "   ", "compose-token": token})
     assert refused.status_code == 400
-    assert hidden(refused.content.decode(), "update-token") == token  # the form, as typed, comes back
+    assert hidden(refused.content.decode(), "compose-token") == token  # the form, as typed, comes back
 
     for _ in range(2):
-        hana.post(url("issue_update", issue), {"update-body": "Now with words.", "update-token": token})
+        hana.post(url("issue_compose", issue), {"compose-body": "Now with words.", "compose-token": token,
+                                                "compose-audience": "public"})
     assert IssueEvent.objects.filter(issue=issue, kind=EventKind.PUBLIC_UPDATE).count() == 1
 
 

@@ -61,14 +61,15 @@ def test_the_timeline_tells_public_entries_from_internal_notes_and_keeps_system_
     assert html.index("Ops says") < html.index("We are on it.")  # newest first
 
 
-def test_the_at_risk_email_link_opens_the_update_form_focused_with_a_draft_in_the_customers_language(
+def test_the_at_risk_email_link_opens_the_composer_focused_with_a_draft_in_the_customers_language(
         hana, issue, customer):
     customer.language = "ko"
     customer.save()
 
     response = hana.get(issue.get_absolute_url(), {"compose": "update"})
 
-    form = response.context["update_form"]
+    form = response.context["compose_form"]
+    assert form.chosen == ("public", "keep")
     with translation.override("ko"):
         expected = translation.gettext("Here is an update on “%(title)s”: ") % {"title": issue.title}
     assert form.initial["body"] == expected
@@ -76,11 +77,13 @@ def test_the_at_risk_email_link_opens_the_update_form_focused_with_a_draft_in_th
     assert 'data-compose="true"' in str(form["body"])
 
 
-def test_acknowledging_redirects_back_to_the_page_with_the_news(hana, issue):
+def test_acknowledging_redirects_back_to_the_page_with_the_news_and_an_undo(hana, issue):
     response = hana.post(url("issue_acknowledge", issue), follow=True)
 
     assert response.redirect_chain == [(issue.get_absolute_url(), 302)]
-    assert "Acknowledged: the customer knows who owns the issue." in response.content.decode()
+    html = response.content.decode()
+    assert "Acknowledged: in a few seconds the customer is told who owns the issue." in html
+    assert 'class="undo ' in html and ">Undo <" in html
     issue.refresh_from_db()
     assert issue.acknowledged_at is not None and issue.status == "acknowledged"
 
