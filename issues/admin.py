@@ -24,6 +24,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
@@ -37,6 +38,7 @@ from issues.models import (
     ClosedDay,
     Contact,
     Customer,
+    Feedback,
     Issue,
     IssueEvent,
     Profile,
@@ -44,6 +46,7 @@ from issues.models import (
     SlaPolicy,
     Team,
     Tier,
+    Undo,
 )
 from issues.models.calendar import WEEKDAYS
 from issues.text import validate_name
@@ -541,3 +544,35 @@ class BreachAdmin(ReadOnlyAdmin):
     search_fields = ["issue__title", "issue__customer__name"]
     list_select_related = ["issue__customer"]
     date_hierarchy = "breached_at"
+
+
+@admin.register(Undo)
+class UndoAdmin(ReadOnlyAdmin):
+    """Quick actions held for undo, and whether they were taken back: written only by ``issues.undo``."""
+
+    list_display = ["issue_references", "action", "actor", "at", "expires_at", "undone_at"]
+    list_filter = ["action", ("undone_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["actor"]
+    date_hierarchy = "at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("issues__customer")
+
+    @admin.display(description=_("issues"))
+    def issue_references(self, undo: Undo) -> str:
+        return ", ".join(sorted(issue.reference for issue in undo.issues.all()))
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(ReadOnlyAdmin):
+    """What contacts said after a resolution: written only by ``issues.feedback`` (the customer's page)."""
+
+    list_display = ["issue", "contact", "solved", "score", "comment_start", "created_at"]
+    list_filter = ["solved", "score", "issue__customer__team"]
+    search_fields = ["comment", "issue__title", "contact__name", "contact__email"]
+    list_select_related = ["issue__customer", "contact"]
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("comment"))
+    def comment_start(self, feedback: Feedback) -> str:
+        return Truncator(feedback.comment).chars(80)

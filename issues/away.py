@@ -22,6 +22,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from issues.models import Away, Team
+from issues.text import person_name
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class Cover:
 
 
 def name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 def away_at(at: datetime) -> Q:

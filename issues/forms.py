@@ -18,6 +18,7 @@ from issues.ids import parse_id
 from issues.models import Contact, Issue, Severity, Status
 from issues.selectors import team_people
 from issues.services import STATUS_MOVES
+from issues.text import person_name
 
 # A form's one-time token as the forms make it (uuid4 hex); anything else counts as no token.
 TOKEN = re.compile(r"[0-9a-f]{32}")
@@ -73,7 +74,7 @@ class BuiltOnState(forms.Form):
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 NOTE_BUTTON = _("Add internal note")

@@ -83,3 +83,11 @@ def validate_name(value: str) -> None:
         )
     if is_blank(value):
         raise ValidationError(_("Write a name with at least one visible character."), code="blank")
+
+
+def person_name(user) -> str:
+    """How Inloop names a colleague everywhere (pages, timeline, CSV, email headers): their full name, else
+    their username; "" for nobody. The one home of this rule: callers add their own word for nobody."""
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()

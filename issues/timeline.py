@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from issues import sla
+from issues import sla, text
 from issues.models import Clock, EventKind, Issue, IssueEvent
 
 
@@ -52,7 +52,4 @@ def record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, b
     )
 
 
-def person_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
+person_name = text.person_name  # the one home: issues.text

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from issues.models import Closure, Contact, Issue, Profile, Severity, SlaPolicy, Status
+from issues.text import person_name
 from notifications import recipients
 from notifications.emails import iso, update_recipients
 from notifications.models import EmailKind
@@ -30,7 +31,7 @@ class Moments:
 
 
 def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 def first_due(issue: Issue, before: datetime) -> tuple[str, datetime] | None:

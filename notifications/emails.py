@@ -28,6 +28,7 @@ from issues.models import (
     Severity,
     Status,
 )
+from issues.text import person_name
 from notifications import delivery, recipients
 from notifications.links import address_tag
 from notifications.models import EmailKind, OutboundEmail
@@ -300,7 +301,7 @@ def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context
 def _staff_emails(issue: Issue, kind: str, told: list[Told], found: recipients.Reach, *, key: str, context: dict,
                   not_before: datetime | None = None) -> list[Email]:
     return [
-        Email(recipient=person.user.email, recipient_name=person.user.get_full_name() or person.user.get_username(),
+        Email(recipient=person.user.email, recipient_name=person_name(person.user),
               language=Profile.language_of(person.user), kind=kind, dedupe_key=f"{key}:{person.user.pk}",
               issue_id=issue.pk, context={**context, **person.context(found)}, not_before=not_before)
         for person in told
@@ -384,7 +385,7 @@ def contact_unreachable(contact: Contact, issues: list[Issue], *, now: datetime)
     context = {"contact_name": contact.name, "contact_email": contact.email, "customer_name": contact.customer.name,
                "reason": contact.undeliverable_reason, "none_left": not reachable_left,
                "issues": [{"id": issue.pk, "reference": issue.reference, "title": issue.title} for issue in issues]}
-    emails = [Email(recipient=user.email, recipient_name=user.get_full_name() or user.get_username(),
+    emails = [Email(recipient=user.email, recipient_name=person_name(user),
                     language=Profile.language_of(user), kind=EmailKind.CONTACT_UNREACHABLE,
                     dedupe_key=f"unreachable:{contact.pk}:{stamp(now)}:{user.pk}", context=context)
               for user in people.values() if user.email]

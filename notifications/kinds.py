@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from issues import away
 from issues.models import Clock, Issue, Severity, Status
+from issues.text import person_name
 from notifications.links import issue_link, site_url
 from notifications.models import EmailKind
 from notifications.recipients import Role
@@ -51,7 +52,7 @@ def person(user, language: str) -> str:
     """How an email names a colleague: with 님 in Korean, which reads naturally before any particle."""
     if user is None:
         return "저희 지원팀" if language == "ko" else "our support team"
-    name = user.get_full_name() or user.get_username()
+    name = person_name(user)
     return f"{name}님" if language == "ko" else name
 
 

@@ -105,7 +105,7 @@ class OutboundEmail(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient}"
+        return _("%(kind)s to %(recipient)s") % {"kind": self.get_kind_display(), "recipient": self.recipient}
 
     @property
     def lost_its_contact(self) -> bool:

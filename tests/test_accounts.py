@@ -9,11 +9,13 @@ from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from hypothesis import example, given
 from hypothesis import settings as examples
 from hypothesis import strategies as st
 
-from tests.factories import UserFactory
+from issues.models import EventKind, IssueEvent
+from tests.factories import UserFactory, make_issue
 from tracker.env import client_address_settings
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +209,22 @@ def test_short_and_common_passwords_are_refused():
     for weak in ("short1", "password123"):
         with pytest.raises(ValidationError):
             validate_password(weak)
+
+
+def test_a_form_sent_from_a_page_left_open_after_the_session_ended_takes_the_window_to_the_login_page(customer):
+    """htmx would follow the redirect and swap the login page into the issue page; the whole window goes
+    there instead, and comes back to the issue page after logging in (the typed text waits in the draft)."""
+    issue = make_issue(customer=customer, at=timezone.now())
+
+    response = Client().post(f"/issues/{issue.pk}/compose/", {"compose-body": "We are on it."},
+                             HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver/issues/{issue.pk}/?x=1")
+
+    assert response.status_code == 200 and response.content == b""
+    assert response["HX-Redirect"] == f"/accounts/login/?next=%2Fissues%2F{issue.pk}%2F%3Fx%3D1"
+    assert not IssueEvent.objects.filter(issue=issue, kind=EventKind.PUBLIC_UPDATE).exists()
+    # A page of another site named as "current" is not where the login returns to.
+    elsewhere = Client().post(f"/issues/{issue.pk}/compose/", {}, HTTP_HX_REQUEST="true",
+                              HTTP_HX_CURRENT_URL="https://evil.example.com/phish/")
+    assert elsewhere["HX-Redirect"] == "/accounts/login/?next=%2F"
+    # Without htmx, the plain redirect stays.
+    assert Client().post(f"/issues/{issue.pk}/compose/", {}).status_code == 302

@@ -37,10 +37,14 @@ from issues.models import (
     Breach,
     BusinessCalendar,
     ClosedDay,
+    Feedback,
+    IssueEvent,
     Profile,
     SlaPolicy,
     Tier,
+    Undo,
 )
+from notifications.models import OutboundEmail
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
@@ -112,7 +116,8 @@ def korean_admin(client: Client, superuser) -> Client:
 def everything(superuser):
     """One of each thing the admin lists, in Korean where it is data: a team with its calendar, tier and
     policies, a customer and contact, an issue with its timeline, emails, a breach, an away period, an
-    inbound email with an attachment, a group, and the login throttle's records."""
+    undo, the contact's feedback, an inbound email with an attachment, a group, and the login throttle's
+    records."""
     lead = UserFactory(username="jisoo", first_name="지수", last_name="김")
     calendar = BusinessCalendar.objects.create(name="서울 사무소", **{f"{day}_{edge}": time(hour) for day in
                                                ("mon", "tue", "wed", "thu", "fri")
@@ -130,6 +135,12 @@ def everything(superuser):
     Breach.objects.create(issue=issue, clock="acknowledge", severity="red", cycle_started_at=T0,
                           due_at=T0 + timedelta(hours=1), breached_at=T0 + timedelta(hours=1))
     Away.objects.create(person=lead, starts_at=T0, ends_at=T0 + timedelta(days=3), created_at=T0, set_by=lead)
+    undo = Undo.objects.create(cause=f"acknowledge:{lead.pk}:{T0:%s}:{issue.pk}", action="acknowledge", actor=lead,
+                               at=T0, expires_at=T0 + timedelta(seconds=10), undone_at=T0 + timedelta(seconds=4))
+    undo.issues.add(issue)
+    Feedback.objects.create(issue=issue, contact=contact, resolved_at=T0 + timedelta(hours=2), owner=lead, solved=True,
+                            score=5, comment="빠르게 해결해 주셔서 감사합니다.", created_at=T0 + timedelta(hours=3),
+                            updated_at=T0 + timedelta(hours=3))
     message = InboundMessage.objects.create(
         key="mid:answer@hanbit.example.kr", source="imap", raw=b"Subject: Re\n\nHi", size=17, received_at=T0,
         sender="seoyeon@hanbit.example.kr", sender_name="박서연", subject="답장", text="감사합니다.",
@@ -192,6 +203,23 @@ def test_a_superuser_reading_korean_finds_no_english_in_the_admin(korean_admin, 
     # Up to three pages for each registered model, each with many labels: reading nothing cannot pass.
     assert seen > 20 * len(admin.site._registry), seen
     assert not left_english, "English left in the Korean admin:\n" + "\n".join(sorted(left_english))
+
+
+def test_events_emails_and_breaches_are_named_in_korean_not_by_their_stored_codes(korean_admin, everything):
+    """An admin page titles a row by what it is: "공개 업데이트", never "public_update"."""
+    update = IssueEvent.objects.get(kind="public_update")
+    rows = {update: ("public_update", "public update"),
+            OutboundEmail.objects.filter(kind="public_update").first(): ("public_update", "status update"),
+            Breach.objects.get(): ("acknowledge", "acknowledge")}
+
+    for row, (code, label) in rows.items():
+        page = korean_admin.get(reverse(f"admin:{row._meta.app_label}_{row._meta.model_name}_change", args=[row.pk]))
+        crumbs = lxml.html.fromstring(page.content.decode()).xpath("//div[contains(@class, 'breadcrumbs')]")
+        with translation.override("ko"):
+            korean = translation.gettext(label)
+        assert korean != label  # the catalogue says it in Korean: the check below means something
+        assert korean in crumbs[0].text_content(), row
+        assert code not in crumbs[0].text_content(), row
 
 
 def test_the_walk_finds_a_label_left_in_english(korean_admin, everything, superuser, monkeypatch):

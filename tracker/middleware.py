@@ -1,16 +1,19 @@
-"""Cross-cutting HTTP concerns: the Content-Security-Policy, Vary for htmx, one log line per request."""
+"""Cross-cutting HTTP concerns: the Content-Security-Policy, Vary for htmx, one log line per request, the login
+page for an htmx request whose session ended."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 
 request_log = logging.getLogger("inloop.request")
 
@@ -79,6 +82,30 @@ def loggable_path(request: HttpRequest) -> str:
 
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+class HtmxLoginMiddleware:
+    """A session that ended while a page stayed open: htmx would follow the redirect to the login page and swap
+    that page into the issue page. Instead the whole window goes to the login page (``HX-Redirect``), which then
+    returns to the page they were on; the typed text waits in the browser's draft."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.headers.get("HX-Request") or response.status_code != 302:
+            return response
+        if urlsplit(response["Location"]).path != resolve_url(settings.LOGIN_URL):
+            return response
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current.path if current.path and url_has_allowed_host_and_scheme(
+            request.headers.get("HX-Current-URL", ""), allowed_hosts={request.get_host()}) else "/"
+        if current.query and back != "/":
+            back = f"{back}?{current.query}"
+        again = HttpResponse(status=200)
+        again["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back})}"
+        return again
 
 
 class DatabaseUnavailableMiddleware:

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "tracker.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "tracker.middleware.HtmxVaryMiddleware",  # after whitenoise: static files are the same for everyone
+    "tracker.middleware.HtmxLoginMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

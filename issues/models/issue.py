@@ -229,7 +229,7 @@ class IssueEvent(models.Model):
         indexes = [models.Index(fields=["issue", "at"], name="event_issue_at")]
 
     def __str__(self) -> str:
-        return f"{self.issue_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.issue_id} {self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -270,7 +270,7 @@ class Breach(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.issue_id} {self.clock} {self.breached_at:%Y-%m-%d %H:%M}"
+        return f"{self.issue_id} {self.get_clock_display()} {self.breached_at:%Y-%m-%d %H:%M}"
 
 
 class Promise(models.Model):
@@ -301,4 +301,4 @@ class Promise(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.issue_id} by {self.due_at:%Y-%m-%d %H:%M}"
+        return _("%(issue)s by %(date)s") % {"issue": self.issue_id, "date": f"{self.due_at:%Y-%m-%d %H:%M}"}

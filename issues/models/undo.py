@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from issues.models.issue import Issue
+from issues.text import person_name
 
 
 class UndoAction(models.TextChoices):
@@ -45,7 +47,9 @@ class Undo(models.Model):
         verbose_name_plural = _("undos")
 
     def __str__(self) -> str:
-        return f"{self.action} by {self.actor_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+        return _("%(action)s by %(actor)s at %(at)s") % {
+            "action": self.get_action_display(), "actor": person_name(self.actor),
+            "at": formats.date_format(timezone.localtime(self.at), "Y-m-d H:i:s T")}
 
     @property
     def issue_ids(self) -> list[int]:

@@ -26,6 +26,7 @@ from issues.selectors import (
     team_zone,
     update_due_by,
 )
+from issues.text import person_name
 
 # The inbox's `clock` filter values, so each count links to exactly the issues it counts.
 BREACHED, DUE_24H, DUE_TODAY, WAITING = "breached", "due_24h", "due_today", "waiting"
@@ -144,7 +145,7 @@ def by_owner(team: Team, moment: Moment, *, promises: bool = True) -> list[Owner
 
 
 def display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    return person_name(user)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext
 from issues import away, urgency
 from issues.models import EventKind, Issue, Severity, Status, UndoAction
 from issues.sla import Clock, ClockState
+from issues.text import person_name
 from notifications.models import EmailKind
 
 register = template.Library()
@@ -132,13 +133,13 @@ def _day(value: str | None) -> str:
 def _local(event, key: str) -> str:
     """A moment stored on the event, in the reader's time zone ("" when absent)."""
     moment = parse_datetime((event.data or {}).get(key) or "")
-    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i") if moment else ""
+    return formats.date_format(timezone.localtime(moment), "Y-m-d H:i T") if moment else ""
 
 
 @register.simple_tag
 def event_summary(event) -> str:
     """One line telling what a timeline event did, in the reader's language."""
-    actor = (event.actor.get_full_name() or event.actor.get_username()) if event.actor else _("Inloop")
+    actor = person_name(event.actor) or _("Inloop")
     kind, old, new = event.kind, event.old_value, event.new_value
     data = event.data or {}
     values = {"actor": actor, "old": old, "new": new, "clock": _clock_name(new), "due": _due(event),
@@ -297,9 +298,7 @@ def away_period(period) -> str:
 
 @register.filter
 def person(user) -> str:
-    if user is None:
-        return _("unassigned")
-    return user.get_full_name() or user.get_username()
+    return person_name(user) or _("unassigned")
 
 
 @register.simple_tag

@@ -212,12 +212,47 @@
 
   // Sent by htmx: forgotten once the server has accepted it (a refusal or a lost connection keeps it). The
   // request's form may be out of the page by then (the swap came first), but it still knows its issue.
+  // A lost connection is "after a request" too, with status 0: only a real 2xx answer counts as accepted.
   document.addEventListener("htmx:afterRequest", (event) => {
     const form = event.detail.requestConfig && event.detail.requestConfig.elt;
-    if (form && form.matches && form.matches("form") && event.detail.xhr && event.detail.xhr.status < 300) {
-      forget(form);
-    }
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (!event.detail.successful || status < 200 || status >= 300) return;
+    // The session ended: the window goes to the login page (HX-Redirect) and nothing was saved.
+    if (event.detail.xhr.getResponseHeader("HX-Redirect")) return;
+    const failure = document.getElementById("request-failures");
+    if (failure) failure.replaceChildren();  // something went through since: the failure is old news
+    if (form && form.matches && form.matches("form")) forget(form);
   });
+
+  // A request htmx sent that failed (an error answer, or none at all) says so at the top of the page: nothing
+  // was saved, and why. Nothing is swapped, so the form keeps what was typed (and its draft stays kept). The
+  // words come from the page (base.html's <template>), in the reader's language.
+  function reasonFor(status) {
+    if (!status) return "network";
+    if ([403, 404, 500].includes(status)) return String(status);
+    return [502, 503, 504].includes(status) ? "503" : "other";
+  }
+
+  function failed(event, status) {
+    const place = document.getElementById("request-failures");
+    const template = document.getElementById("request-failed");
+    if (!place || !template) return;
+    const alert = template.content.firstElementChild.cloneNode(true);
+    const config = event.detail.requestConfig;
+    const sent = config && config.verb && config.verb !== "get" ? "yes" : "no";  // a read saves nothing anyway
+    const reason = reasonFor(status);
+    alert.querySelectorAll("[data-sent]").forEach((part) => { if (part.dataset.sent !== sent) part.remove(); });
+    alert.querySelectorAll("[data-reason]").forEach((part) => { if (part.dataset.reason !== reason) part.remove(); });
+    const source = event.detail.elt;
+    const form = source && source.closest && source.closest("form");
+    const typed = form && Array.from(form.querySelectorAll("textarea, input[type=text]")).some((field) => field.value);
+    if (!typed) alert.querySelector("[data-typed]").remove();
+    place.replaceChildren(alert);
+  }
+
+  document.addEventListener("htmx:responseError", (event) => failed(event, event.detail.xhr.status));
+  document.addEventListener("htmx:sendError", (event) => failed(event, 0));
+  document.addEventListener("htmx:timeout", (event) => failed(event, 0));
 
   // Sent without htmx (the page leaves): forgotten as it goes. Capture: before anything takes the submit over.
   document.addEventListener("submit", (event) => {

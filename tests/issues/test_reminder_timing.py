@@ -78,11 +78,11 @@ def test_a_business_time_reminder_waits_for_the_working_day_when_that_still_come
     (reminder,) = emails_about(blue, EmailKind.AT_RISK)
     assert reminder.next_attempt_at == FRIDAY_NINE < blue.ack_due_at
     assert timeline_line(blue, EventKind.CLOCK_WARNED) == (
-        "Acknowledge clock at risk: reminder queued for 2026-11-06 09:00")
+        "Acknowledge clock at risk: reminder queued for 2026-11-06 09:00 KST")
     korean = timeline_line(blue, EventKind.CLOCK_WARNED, "ko")
     with translation.override("ko"):
         expected = translation.gettext("%(clock)s at risk: reminder queued for %(queued_for)s") % {
-            "clock": translation.gettext("Acknowledge clock"), "queued_for": "2026-11-06 09:00"}
+            "clock": translation.gettext("Acknowledge clock"), "queued_for": "2026-11-06 09:00 KST"}
     assert korean == expected and "the owner was reminded" not in korean
 
 
@@ -113,7 +113,7 @@ def test_the_issue_page_tells_when_a_held_reminder_goes(office_hours, customer, 
 
     page = client.get(blue.get_absolute_url()).content.decode()
 
-    assert "reminder queued for 2026-11-06 09:00" in page
+    assert "reminder queued for 2026-11-06 09:00 KST" in page
     assert "the owner was reminded" not in page
 
 
@@ -136,7 +136,7 @@ def test_a_breach_notice_waits_for_a_working_morning_but_never_more_than_twelve_
     assert {row.next_attempt_at for row in emails_about(red, EmailKind.BREACH)} == {friday_scan}
     assert len(emails_about(weekend, EmailKind.BREACH)) == 2  # the owner and the lead
     assert timeline_line(night, EventKind.CLOCK_BREACHED) == (
-        "Acknowledge clock ran out: notice to the owner and the team lead queued for 2026-11-03 09:00")
+        "Acknowledge clock ran out: notice to the owner and the team lead queued for 2026-11-03 09:00 KST")
     assert timeline_line(red, EventKind.CLOCK_BREACHED) == (
         "Acknowledge clock ran out: the owner and the team lead were told")
     assert timeline_line(red, EventKind.CLOCK_BREACHED, "ko").endswith("담당자와 팀장에게 알렸습니다")

@@ -150,6 +150,24 @@ def test_the_list_shows_the_companys_open_issues_grace_receives_each_with_its_ow
     assert theirs.pk and mine.pk
 
 
+def test_the_customers_pages_lead_nowhere_staff_go_and_the_brand_leads_to_her_issues(issue, manager):
+    path = grace_link(issue)
+    staff = Client()
+    staff.force_login(manager)  # even a colleague checking her link sees her page, not ours
+    pages = {"issue": Client().get(path), "list": Client().get(path + "issues/"),
+             "issue-as-staff": staff.get(path), "dead": Client().get("/c/nonsense/"),
+             "fresh-link": Client().get("/c/new-link/")}
+
+    for name, response in pages.items():
+        links = re.findall(r'href="([^"]*)"', response.content.decode())
+        assert links, name  # the walk really read the page's links
+        staff_links = [link for link in links if link == "/" or link.startswith(("/accounts/", "/issues/", "/admin/",
+                                                                                 "/customers/", "/dashboard/"))]
+        assert staff_links == [], name
+    assert f'class="navbar-brand fw-semibold" href="{path}issues/"' in pages["issue"].content.decode()
+    assert "Log out" not in pages["issue-as-staff"].content.decode()
+
+
 def test_get_changes_nothing(issue):
     path = grace_link(issue)
     before = state()
