@@ -46,7 +46,7 @@ test: install-test
 	@# ... and again on PostgreSQL and Redis when the environment names them (CI does). The browser stories
 	@# then run once, on PostgreSQL: they drive the same pages, and twice would double CI's longest part.
 	env -u DATABASE_URL -u CELERY_BROKER_URL $(PY) -m pytest $${DATABASE_URL:+-m "not browser"}
-	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $$DATABASE_URL"; $(PY) -m pytest; fi
+	@if [ -n "$$DATABASE_URL" ]; then echo "== again on $$DATABASE_URL"; $(PY) -m pytest --durations=15; fi
 
 messages: install
 	$(LOCAL) $(PY) manage.py makemessages -l ko --ignore=.venv --ignore=staticfiles --ignore=tests

@@ -106,6 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # Inloop's queries are short: PostgreSQL's JIT spends longer compiling a search than running it (Korean
+    # substring search at 100,000 issues, p95 99 -> 76 ms). "server" keeps the server's own setting (behind
+    # PgBouncer, which refuses startup options).
+    if env_str("DATABASE_JIT", "off") != "server":
+        DATABASES["default"]["OPTIONS"].setdefault("options", f"-c jit={env_str('DATABASE_JIT', 'off')}")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 PASSWORD_HASHERS = [
