@@ -193,6 +193,18 @@ def run(client: Client, pages: dict[str, str], requests: int, cold: tuple[str, .
         print(f"{name:<34}{p50:>9.1f}{p95:>9.1f}{queries:>9}")
 
 
+def prepare(issues: int) -> None:
+    """The benchmark database, migrated and seeded once (``search.py`` shares it)."""
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a dedicated PostgreSQL database, e.g. .../inloop_bench")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
+    if not Issue.objects.exists():
+        started = time.perf_counter()
+        seed(issues)
+        print(f"seeded {Issue.objects.count():,} issues in {time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--issues", type=int, default=100_000)
@@ -200,14 +212,7 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--proposed-indexes", action="store_true")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a dedicated PostgreSQL database, e.g. .../inloop_bench")
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
-    if not Issue.objects.exists():
-        started = time.perf_counter()
-        seed(args.issues)
-        print(f"seeded {Issue.objects.count():,} issues in {time.perf_counter() - started:.0f} s")
+    prepare(args.issues)
     user = Team.objects.get(name="Bench team 0").members.get()
     client = Client()
     client.force_login(user)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -27,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.benchmarks import pages  # first: it sets Django up
 
-from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 from django.db.models import OuterRef, Subquery
 from django.test import Client
@@ -104,14 +101,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a dedicated PostgreSQL database, e.g. .../inloop_bench")
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
-    if not Issue.objects.exists():
-        started = time.perf_counter()
-        pages.seed(args.issues)
-        print(f"seeded {Issue.objects.count():,} issues in {time.perf_counter() - started:.0f} s")
+    pages.prepare(args.issues)
     if not IssueEvent.objects.filter(kind=EventKind.PUBLIC_UPDATE).exclude(body="").exists():
         seed_text(random.Random(15))
     with connection.cursor() as cursor:
