@@ -46,6 +46,7 @@ class InboxFilterForm(forms.Form):
         customers = list(customers.select_related("team", "tier").only(
             "name", "slug", "team__name", "tier__name", "tier__position"))
         self.fields["customer"].choices = ANY + [(c.slug, c.name) for c in customers]
+        self.customer_ids = [c.pk for c in customers]  # the customers the user may see (``selectors.inbox``)
         teams = sorted({(str(c.team_id), c.team.name) for c in customers}, key=lambda team: team[1])
         if len(teams) > 1:
             self.fields["team"].choices = ANY + teams

@@ -1,11 +1,12 @@
 """The SLA monitor: warn owners before a clock runs out, record breaches and tell the owner and the
 team lead, and keep customers informed with automatic status emails.
 
-Every step is one indexed range query over the stored due columns, a claim, and bulk inserts, in
-batches: never a loop over all open issues. A claim is a row lock taken with SKIP LOCKED (PostgreSQL)
-inside the transaction that also sets the step's flag, so two scans running at once never handle
-the same issue twice; and every email and breach is named after its clock cycle (a unique key), so
-even a repeated step could not send or record anything twice.
+Every step is one indexed range query over the stored due columns, a claim, and set-based writes
+(``issues.burst``), in batches: never a loop over all open issues, never a model object per row written. A
+claim is a row lock taken with SKIP LOCKED (PostgreSQL) and, in the same transaction, an UPDATE that sets the
+step's flag where the step's condition still holds and returns the rows it set, so two scans running at
+once never handle the same issue twice; and every email and breach is named after its clock cycle (a unique
+key), so even a repeated step could not send or record anything twice.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.db import connection, transaction
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
-from issues import ladder, promises, sla
+from issues import burst, ladder, promises, sla
 from issues.clocks import ClockSetups
 from issues.models import (
     UNRESOLVED,
@@ -35,13 +37,16 @@ from issues.models import (
     Severity,
     Status,
 )
-from issues.reporting.compliance import forget_compliance
-from issues.services import CLOCK_COLUMNS, _resume
+from issues.models.issue import CLOCK_COLUMNS, COMPUTED_COLUMNS, ClockColumns
+from issues.reporting import rollups
+from issues.services import _resume
 from issues.timeline import clock_events
 from notifications import emails, escalations
 
 log = logging.getLogger(__name__)
-BATCH_SIZE = 500
+# Issues per claim and transaction. A batch's work is a fixed number of statements whatever its size (issues.burst),
+# so a burst of thousands goes in a few transactions; each holds its rows' locks for well under a second.
+BATCH_SIZE = 2000
 SCAN_HEARTBEAT = "sla_scan"
 # A breach notice may wait for the team's working day, but never longer than this: a weekend or a
 # holiday must not hold the news that a clock ran out. (A working night longer than this is cut
@@ -49,20 +54,6 @@ SCAN_HEARTBEAT = "sla_scan"
 MAX_BREACH_NOTICE_HOLD = timedelta(hours=12)
 
 
-@dataclass(frozen=True)
-class Columns:
-    started: str
-    due: str
-    at_risk: str
-    warned: str
-    breached: str
-
-
-COLUMNS = {
-    Clock.ACKNOWLEDGE: Columns("ack_started_at", "ack_due_at", "ack_at_risk_at", "ack_warned_at", "ack_breached_at"),
-    Clock.UPDATE: Columns("update_started_at", "update_due_at", "update_at_risk_at", "update_warned_at",
-                          "update_breached_at"),
-}
 
 
 @dataclass
@@ -87,7 +78,7 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
     """One pass over both clocks of every open issue that needs something now."""
     now = now or timezone.now()
     report = ScanReport()
-    for clock in COLUMNS:
+    for clock in CLOCK_COLUMNS:
         report.warnings += _drain(partial(warn, clock, now=now, limit=batch_size), batch_size)
         report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size), batch_size)
     report.escalations += _drain(partial(escalate, now=now, limit=batch_size), batch_size)
@@ -103,41 +94,41 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
 
 
 def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
-    """At risk: remind the owner once per cycle. Returns (reminders, issues claimed)."""
-    columns = COLUMNS[clock]
+    """At risk: remind the owner once per cycle. Returns (reminders, candidates seen)."""
+    columns = CLOCK_COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim_and_flag(columns.at_risk, columns.warned, now=now, limit=limit)
+        ids, seen = _claim_and_flag(columns.at_risk, columns.warned, now=now, limit=limit)
         if not ids:
-            return 0, 0
+            return 0, seen
         # A scan that comes late finds some already overdue: the breach notice says it all, no reminder.
-        issues = list(_load(ids).filter(**{f"{columns.due}__gt": now}))
+        issues = list(_load(ids, only=BURST_COLUMNS).filter(**{f"{columns.due}__gt": now}))
         held = reminder_holds(issues, ClockSetups(issues), columns.due, now=now)
         _record(issues, EventKind.CLOCK_WARNED, clock, now=now, extra=_queued_for(held))
         emails.at_risk_reminders(issues, clock, now=now, not_before=held)
-    return len(issues), len(ids)
+    return len(issues), seen
 
 
 def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
-    """Due time passed: one Breach per cycle, and the owner and the team lead are told."""
-    columns = COLUMNS[clock]
+    """Due time passed: one Breach per cycle, and the owner and the team lead are told. Returns (breaches,
+    candidates seen)."""
+    columns = CLOCK_COLUMNS[clock]
     with transaction.atomic():
-        ids = _claim_and_flag(columns.due, columns.breached, now=now, limit=limit)
+        ids, seen = _claim_and_flag(columns.due, columns.breached, now=now, limit=limit)
         if not ids:
-            return 0, 0
-        issues = list(_load(ids))
+            return 0, seen
+        issues = list(_load(ids, only=BURST_COLUMNS))
         setups = ClockSetups(issues)
-        Breach.objects.bulk_create([
-            Breach(issue=issue, clock=clock, severity=issue.severity, cycle_started_at=getattr(issue, columns.started),
-                   due_at=getattr(issue, columns.due), breached_at=now, escalate_at=_escalate_at(issue, setups, now))
+        burst.insert(Breach, ("issue", "clock", "severity", "cycle_started_at", "due_at", "breached_at", "escalate_at"), [
+            (issue.pk, clock, issue.severity, getattr(issue, columns.started), getattr(issue, columns.due), now,
+             _escalate_at(issue, setups, now))
             for issue in issues
-        ], ignore_conflicts=True)
-        # The dashboard's cached compliance counts breaches: drop it once these are visible to others.
-        transaction.on_commit(forget_compliance)
+        ], skip_conflicts=True)
+        rollups.breaches_recorded(ids, clock, at=now)  # the dashboard's compliance counts them, in this transaction
         raised = _severity_raised_past_due(issues, columns)
         held = breach_notice_holds(issues, setups, now=now)
         _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))
         emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
-    return len(issues), len(ids)
+    return len(issues), seen
 
 
 def escalate(*, now: datetime, limit: int) -> tuple[int, int]:
@@ -174,7 +165,7 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
             return 0, 0
         latest_public = (IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
                          .order_by("-at", "-pk").values("pk")[:1])
-        issues = list(_load(ids).annotate(latest_update_id=Subquery(latest_public)))
+        issues = list(_load(ids, only=BURST_COLUMNS).annotate(latest_update_id=Subquery(latest_public)))
         setups = ClockSetups(issues)
         next_update_at = {}
         for issue in issues:
@@ -184,18 +175,21 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
             issue.auto_email_due_at = sla.auto_email_due(issue.stored_clocks().update, issue.auto_emails_sent,
                                                          now, rules, calendar)
             next_update_at[issue.pk] = issue.auto_email_due_at
-        # The counters move the same way for all: one UPDATE; only the next due time differs per issue.
-        Issue.objects.filter(pk__in=ids).update(auto_emails_sent=F("auto_emails_sent") + 1, last_auto_email_at=now)
-        Issue.objects.bulk_update(issues, ["auto_email_due_at"])
-        IssueEvent.objects.bulk_create([
-            IssueEvent(issue=issue, kind=EventKind.AUTO_STATUS_EMAIL, at=now, public=True, new_value=Clock.UPDATE,
-                       data={"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat()})
+        burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
+            (issue.pk, EventKind.AUTO_STATUS_EMAIL, now, True, Clock.UPDATE,
+             {"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat()})
             for issue in issues
         ])
         heard = emails.auto_status(issues, now=now, next_update_at=next_update_at,
                                    latest_update={issue.pk: issue.latest_update_id for issue in issues})
-        # The customer heard from us only where a contact receives updates: an email nobody gets is not news.
-        Issue.objects.filter(pk__in=heard).update(customer_last_heard_at=now)
+        # One statement for the batch, one new version of each row (the rows are locked: nobody moved them since
+        # they were read): the count, the next due time, and "last heard", which moves only where a contact
+        # receives updates (an email nobody gets is not news).
+        burst.update(Issue, ("auto_emails_sent", "last_auto_email_at", "auto_email_due_at", "customer_last_heard_at"), [
+            (issue.pk, issue.auto_emails_sent, now, issue.auto_email_due_at,
+             now if issue.pk in heard else issue.customer_last_heard_at)
+            for issue in issues
+        ])
     return len(issues), len(ids)
 
 
@@ -247,7 +241,7 @@ def end_waits(*, now: datetime, limit: int) -> tuple[int, int]:
                                      data={"since": emails.iso(waited_since), "due_at": emails.iso(issue.update_due_at)}))
             events += clock_events(issue, before=before, by=None, at=now)
         Issue.objects.bulk_update(issues, ["status", "update_paused_at", "update_paused_for",
-                                           "update_paused_calendar_time", "updated_at", *CLOCK_COLUMNS])
+                                           "update_paused_calendar_time", "updated_at", *COMPUTED_COLUMNS])
         IssueEvent.objects.bulk_create(events)
         emails.waits_ended(issues, now=now)
     return len(issues), len(ids)
@@ -304,31 +298,59 @@ def _claim(candidates: QuerySet, due_column: str, limit: int) -> list[int]:
     return list(candidates.values_list("pk", flat=True)[:limit])
 
 
-def _claim_and_flag(due_column: str, flag_column: str, *, now: datetime, limit: int) -> list[int]:
-    """Claim the open issues whose `due_column` has come and whose step has not run this cycle, and
-    set the step's flag so no later scan picks them again."""
-    ids = _claim(Issue.objects.filter(UNRESOLVED, **{f"{flag_column}__isnull": True, f"{due_column}__lte": now}),
-                 due_column, limit)
-    if ids:
-        Issue.objects.filter(pk__in=ids).update(**{flag_column: now})
-    return ids
+def _claim_and_flag(due_column: str, flag_column: str, *, now: datetime, limit: int) -> tuple[list[int], int]:
+    """Claim the open issues whose `due_column` has come and whose step has not run this cycle, and set the
+    step's flag so no later scan picks them again. Returns the issues claimed, and how many candidates were
+    seen (a full batch: more may be waiting)."""
+    candidates = Issue.objects.filter(UNRESOLVED, **{f"{flag_column}__isnull": True, f"{due_column}__lte": now})
+    ids = _claim(candidates, due_column, limit)
+    return _flag(candidates, ids, flag_column, now=now), len(ids)
 
 
-def _load(ids: list[int]) -> QuerySet:
-    return Issue.objects.filter(pk__in=ids).select_related(
-        "owner", "customer__team__lead", "customer__account_manager").order_by("pk")
+def _flag(candidates: QuerySet, ids: list[int], flag_column: str, *, now: datetime) -> list[int]:
+    """The claim proper, as delivery's is: one UPDATE sets the flag on those of `ids` that still meet the
+    step's condition (flag unset, due, open) and returns them. A row handled meanwhile (flagged by another
+    scan, resolved, its clock moved) is left alone, so what comes back, and only that, is this scan's: the row
+    lock makes that so on PostgreSQL already, the condition makes it so without relying on it."""
+    if not ids:
+        return []
+    # QuerySet.update() says how many rows it set, not which: the same UPDATE, with RETURNING added.
+    query = candidates.filter(pk__in=ids).query.chain(UpdateQuery)
+    query.add_update_values({flag_column: now})
+    sql, params = query.get_compiler(using=candidates.db).as_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(Issue._meta.pk.column)}", params)
+        return sorted(pk for (pk,) in cursor.fetchall())
+
+
+def _load(ids: list[int], *, only: tuple[str, ...] = ()) -> QuerySet:
+    """The claimed issues. Their customers, teams and owners are a few dozen people and companies: each is
+    loaded once per batch and shared, not joined to every row (which built half a dozen model objects per
+    issue: in a burst, most of the scan's time). `only`: the columns a step reads, where it reads few (a
+    column left out would cost a query per issue: ``tests/issues/test_burst_scan.py`` counts them)."""
+    issues = Issue.objects.filter(pk__in=ids)
+    issues = issues.only(*only) if only else issues.defer("description")
+    return issues.prefetch_related("customer__team", "owner").order_by("pk")
+
+
+# What the reminder, breach and automatic email steps read of each issue, their emails included: who it belongs
+# to, its clocks as stored (``Issue.stored_clocks``) and its automatic emails so far.
+BURST_COLUMNS = ("customer", "owner", "reporter", "severity", "status", "ack_started_at", "ack_due_at",
+                 "ack_at_risk_at", "update_started_at", "update_due_at", "update_at_risk_at", "update_paused_at",
+                 "auto_emails_sent", "auto_email_due_at", "customer_last_heard_at", "waiting_remind_at",
+                 "waiting_ends_at")
 
 
 def _record(issues: list[Issue], kind: str, clock: str, *, now: datetime, extra: dict | None = None) -> None:
-    due = COLUMNS[clock].due
-    IssueEvent.objects.bulk_create([
-        IssueEvent(issue=issue, kind=kind, at=now, new_value=clock,
-                   data={"clock": clock, "due_at": getattr(issue, due).isoformat(), **(extra or {}).get(issue.pk, {})})
+    due = CLOCK_COLUMNS[clock].due
+    burst.insert(IssueEvent, ("issue", "kind", "at", "new_value", "data"), [
+        (issue.pk, kind, now, clock,
+         {"clock": clock, "due_at": getattr(issue, due).isoformat(), **(extra or {}).get(issue.pk, {})})
         for issue in issues
     ])
 
 
-def _severity_raised_past_due(issues: list[Issue], columns: Columns) -> dict[int, dict]:
+def _severity_raised_past_due(issues: list[Issue], columns: ClockColumns) -> dict[int, dict]:
     """Issues whose severity was raised after their due time had already passed: the notice says why
     it breached at once (the clock counts from its start, so a raise can make it overdue)."""
     changes = IssueEvent.objects.filter(issue__in=issues, kind=EventKind.SEVERITY_CHANGED).order_by("at", "pk")

@@ -32,13 +32,12 @@ from issues.models import (
     Severity,
     Status,
 )
+from issues.models.issue import COMPUTED_COLUMNS
+from issues.reporting import rollups
 from issues.timeline import clock_events, person_name, record, record_clock_changes
 from notifications import emails
 
 RECOMPUTE_BATCH = 500
-# The columns sla.compute writes.
-CLOCK_COLUMNS = ["ack_due_at", "ack_at_risk_at", "update_due_at", "update_at_risk_at", "auto_email_due_at",
-                 "waiting_remind_at", "waiting_ends_at"]
 
 # Where change_status may move an issue. Resolving goes through resolve(), reopening through reopen(), and
 # waiting on the customer through post_update(wait=True): the customer is told what we need from them.
@@ -177,6 +176,7 @@ def change_severity(*, issue: Issue, severity: str, by: AbstractBaseUser, now: d
             record(issue, EventKind.SEVERITY_CHANGED, by=by, at=now, old=previous, new=severity)
 
         _change(issue, by=by, now=now, apply=regrade)
+        rollups.regraded(issue, previous=previous)  # compliance counts an issue's history under its severity
         issue.save()
         emails.severity_changed(issue, previous_severity=previous, by=by)
     return issue
@@ -423,7 +423,7 @@ def _restart_acknowledge_clock(issue: Issue, *, now: datetime) -> None:
     """A new acknowledge cycle: a person must answer within the severity's acknowledge window."""
     issue.ack_started_at = now
     issue.acknowledged_at = None
-    issue.ack_warned_at = issue.ack_breached_at = None
+    issue.start_clock_cycle(Clock.ACKNOWLEDGE)
 
 
 def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: datetime | None = None) -> int:
@@ -445,7 +445,7 @@ def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: dateti
                 before = issue.stored_clocks()
                 issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
                 events += clock_events(issue, before=before, by=by, at=now)
-            Issue.objects.bulk_update(batch, CLOCK_COLUMNS)
+            Issue.objects.bulk_update(batch, COMPUTED_COLUMNS)
             IssueEvent.objects.bulk_create(events)
             moved += len({event.issue_id for event in events})
     return moved
@@ -478,6 +478,7 @@ def _change(issue: Issue, *, by, now: datetime, apply) -> None:
     issue.updated_at = now
     recompute_clocks(issue)
     record_clock_changes(issue, before=before, by=by, at=now)
+    rollups.cycles_ended(issue, before=before, at=now)  # the dashboard's compliance, in this transaction
 
 
 def _mark_acknowledged(issue: Issue, *, by, now: datetime) -> None:
@@ -537,7 +538,7 @@ def _start_update_cycle(issue: Issue, *, now: datetime, promised_update_at: date
 def _reset_update_cycle_flags(issue: Issue) -> None:
     issue.update_paused_for = sla.ZERO
     issue.update_paused_calendar_time = sla.ZERO
-    issue.update_warned_at = issue.update_breached_at = None
+    issue.start_clock_cycle(Clock.UPDATE)
     issue.auto_emails_sent = 0
     issue.last_auto_email_at = None
     issue.waiting_reminded_at = None
@@ -547,6 +548,7 @@ def _clear_breaches(issue: Issue, clock: str, *, by, now: datetime) -> None:
     cleared = Breach.objects.filter(issue=issue, clock=clock, cleared_at=None).update(cleared_at=now)
     if cleared:
         record(issue, EventKind.BREACH_CLEARED, by=by, at=now, new=clock)
+        rollups.breaches_cleared(issue, clock, cleared, at=now)
 
 
 def set_deadline(*, issue: Issue, deadline: datetime | None, by: AbstractBaseUser | None, now: datetime | None = None,

@@ -32,6 +32,7 @@ from issues.models import (
     Undo,
     UndoAction,
 )
+from issues.reporting import rollups
 from issues.timeline import record
 from notifications import outbox
 from notifications.models import OutboundEmail
@@ -212,6 +213,9 @@ def undo(*, undo_id: int, by, now: datetime | None = None) -> Undo:
         issues = list(Issue.objects.select_for_update().filter(pk__in=_issue_ids(taken)).order_by("pk"))
         _check_unchanged(taken, issues)
         _take_back_emails(taken)
+        # The dashboard's compliance counted what is taken back: uncount it while the timeline still says it.
+        rollups.taken_back([event["id"] for event in taken.events], taken.changes.get("breaches", []),
+                           cleared_at=taken.at)
         _restore(taken, issues)
         IssueEvent.objects.filter(pk__in=[event["id"] for event in taken.events]).delete()
         for issue in issues:

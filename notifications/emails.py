@@ -11,12 +11,12 @@ timeline with who was told.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from django.db.models import F, FilteredRelation, Q
 
-from issues import sla
+from issues import burst, sla
 from issues.clocks import clock_setup
 from issues.models import (
     Clock,
@@ -28,16 +28,13 @@ from issues.models import (
     Severity,
     Status,
 )
+from issues.models.issue import CLOCK_COLUMNS
 from issues.text import person_name
 from notifications import delivery, recipients
 from notifications.links import address_tag
 from notifications.models import EmailKind, OutboundEmail
 from notifications.outbox import Email, enqueue
 from notifications.recipients import Told
-
-# Where each clock keeps its cycle start and its due time on the Issue.
-CLOCK_COLUMNS = {Clock.ACKNOWLEDGE: ("ack_started_at", "ack_due_at"), Clock.UPDATE: ("update_started_at", "update_due_at")}
-
 
 # --- to the customer ------------------------------------------------------------------------------
 
@@ -97,6 +94,7 @@ def auto_status(issues: list[Issue], *, now: datetime, latest_update: dict[int, 
         key=lambda i: f"auto:{i.pk}:{stamp(i.update_started_at)}:{i.auto_emails_sent}",
         context=lambda i: {"automatic": True, "number": i.auto_emails_sent, "latest_event": latest_update.get(i.pk),
                            "next_update_at": iso(next_update_at[i.pk])},
+        queue=_queue_and_note_batch,
     )
     return {row.issue_id for row in written}
 
@@ -159,32 +157,33 @@ def waits_ended(issues: list[Issue], *, now: datetime) -> int:
 
 def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_before: dict[int, datetime]) -> int:
     """One reminder per issue and clock cycle, to whoever must act: the owner, else a stand-in."""
-    started, due = CLOCK_COLUMNS[clock]
+    columns = CLOCK_COLUMNS[clock]
     found = recipients.reach(issues, at=now)
     emails = []
     for issue in issues:
         emails += _staff_emails(
             issue, EmailKind.AT_RISK, found[issue.pk].responsible(), found[issue.pk],
-            key=f"warn:{issue.pk}:{clock}:{stamp(getattr(issue, started))}",
-            context={"clock": clock, "due_at": iso(getattr(issue, due))}, not_before=not_before.get(issue.pk),
+            key=f"warn:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
+            context={"clock": clock, "due_at": iso(getattr(issue, columns.due))}, not_before=not_before.get(issue.pk),
         )
-    return len(_queue_and_note_all(emails, now=now))
+    return len(_queue_and_note_batch(emails, now=now))
 
 
 def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: dict[int, dict],
                    not_before: dict[int, datetime]) -> int:
     """One notice per person per clock cycle: whoever must act, and the team lead added (never instead)."""
-    started, due = CLOCK_COLUMNS[clock]
+    columns = CLOCK_COLUMNS[clock]
     found = recipients.reach(issues, at=now)
     emails = []
     for issue in issues:
         reach = found[issue.pk]
         emails += _staff_emails(
             issue, EmailKind.BREACH, _unique(reach.responsible() + reach.lead_part()), reach,
-            key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, started))}", not_before=not_before.get(issue.pk),
-            context={"clock": clock, "due_at": iso(getattr(issue, due)), **raised.get(issue.pk, {})},
+            key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
+            not_before=not_before.get(issue.pk),
+            context={"clock": clock, "due_at": iso(getattr(issue, columns.due)), **raised.get(issue.pk, {})},
         )
-    return len(_queue_and_note_all(emails, now=now))
+    return len(_queue_and_note_batch(emails, now=now))
 
 
 def deadline_warnings(issues: list[Issue], *, now: datetime, not_before: dict[int, datetime]) -> int:
@@ -285,8 +284,9 @@ def update_recipients(issues: Iterable[Issue], *, include_muted: bool = False) -
 
 
 def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context, include_muted: bool = False,
-                  to: dict[int, list[Contact]] | None = None) -> list[OutboundEmail]:
-    """Queue one email per recipient of each issue; returns the rows written (none: nobody heard)."""
+                  to: dict[int, list[Contact]] | None = None, queue: Callable[..., list] | None = None) -> list:
+    """Queue one email per recipient of each issue; returns the rows written (none: nobody heard). ``queue``:
+    how they are written (``_queue_and_note_batch`` for a scan's batch)."""
     to = update_recipients(issues, include_muted=include_muted) if to is None else to
     emails = [
         Email(recipient=contact.email, recipient_name=contact.name, language=contact.language, kind=kind,
@@ -295,7 +295,7 @@ def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context
         for issue in issues
         for contact in to.get(issue.pk, [])
     ]
-    return _queue_and_note_all(emails, now=now)
+    return (queue or _queue_and_note_all)(emails, now=now)
 
 
 def _staff_emails(issue: Issue, kind: str, told: list[Told], found: recipients.Reach, *, key: str, context: dict,
@@ -331,18 +331,34 @@ def queue_staff_emails(emails: list[Email], *, now: datetime) -> list[OutboundEm
 
 
 def _queue_and_note_all(emails: list[Email], *, now: datetime) -> list[OutboundEmail]:
-    """Queue the emails of one change (or one scan batch) and note on each issue's timeline who was told."""
+    """Queue the emails of one change and note on each issue's timeline who was told."""
     written = enqueue(emails, now=now)
+    IssueEvent.objects.bulk_create([
+        IssueEvent(issue_id=issue_id, kind=EventKind.EMAIL_QUEUED, at=now, public=False, new_value=kind,
+                   data={"kind": kind, "recipients": addresses})
+        for (issue_id, kind), addresses in _told(written).items()
+    ])
+    return written
+
+
+def _queue_and_note_batch(emails: list[Email], *, now: datetime) -> list[burst.Queued]:
+    """The same for a scan's batch, thousands of emails at a time: the same rows and notes, written set-based
+    (``issues.burst``)."""
+    written = burst.enqueue(emails, now=now)
+    burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
+        (issue_id, EventKind.EMAIL_QUEUED, now, False, kind, {"kind": kind, "recipients": addresses})
+        for (issue_id, kind), addresses in _told(written).items()
+    ])
+    return written
+
+
+def _told(written: list) -> dict[tuple[int, str], list[str]]:
+    """Who was told, per issue and kind of email, in the order written."""
     recipients_of = defaultdict(list)
     for row in written:
         if row.issue_id is not None:
             recipients_of[row.issue_id, row.kind].append(row.recipient)
-    IssueEvent.objects.bulk_create([
-        IssueEvent(issue_id=issue_id, kind=EventKind.EMAIL_QUEUED, at=now, public=False, new_value=kind,
-                   data={"kind": kind, "recipients": addresses})
-        for (issue_id, kind), addresses in recipients_of.items()
-    ])
-    return written
+    return recipients_of
 
 
 # --- about customers' email (``inbound``) ---------------------------------------------------------

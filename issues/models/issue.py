@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,6 +24,30 @@ from issues.models.choices import (
 from issues.models.people import Contact, Customer, Team
 
 User = settings.AUTH_USER_MODEL
+
+
+@dataclass(frozen=True)
+class ClockColumns:
+    """Where one clock keeps its cycle on the Issue: when it started (the cycle's name in every key), when it
+    falls due and at risk, and the scan's flags that its reminder and its breach were handled this cycle."""
+
+    started: str
+    due: str
+    at_risk: str
+    warned: str
+    breached: str
+
+
+# Each clock's columns, spelled once: the scan, the emails and the services read them here.
+CLOCK_COLUMNS = {
+    Clock.ACKNOWLEDGE: ClockColumns("ack_started_at", "ack_due_at", "ack_at_risk_at", "ack_warned_at",
+                                    "ack_breached_at"),
+    Clock.UPDATE: ClockColumns("update_started_at", "update_due_at", "update_at_risk_at", "update_warned_at",
+                               "update_breached_at"),
+}
+# What the clock math writes (``Issue.apply_clocks``): the columns a recompute saves.
+COMPUTED_COLUMNS = [*(name for columns in CLOCK_COLUMNS.values() for name in (columns.due, columns.at_risk)),
+                    "auto_email_due_at", "waiting_remind_at", "waiting_ends_at"]
 
 
 class IssueQuerySet(models.QuerySet):
@@ -192,7 +217,14 @@ class Issue(models.Model):
             waiting=sla.Waiting(self.waiting_remind_at, self.waiting_ends_at),
         )
 
+    def start_clock_cycle(self, clock: str) -> None:
+        """A new cycle of the clock: its reminder and its breach are still to come."""
+        columns = CLOCK_COLUMNS[clock]
+        setattr(self, columns.warned, None)
+        setattr(self, columns.breached, None)
+
     def apply_clocks(self, clocks: sla.Clocks) -> None:
+        """Store what ``sla.compute`` worked out (the COMPUTED_COLUMNS)."""
         self.ack_due_at = clocks.acknowledge.due_at
         self.ack_at_risk_at = clocks.acknowledge.at_risk_at
         self.update_due_at = clocks.update.due_at

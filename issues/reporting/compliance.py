@@ -6,43 +6,37 @@ acknowledged; an update cycle at the next human public update, or the resolution
 the day it breached (its Breach row), so a cycle still running counts only once it has breached.
 Share met = met / (met + missed), per clock and severity, over the last 7, 30 and 90 local days.
 
-Ends are counted from the timeline (the clock events the services write); met = ended minus those whose
-breach was cleared when they ended; missed = Breach rows. Grouped queries bucketed by local day in the
-database, and the medians. History changes slowly and reading 90 days of a busy team's timeline takes a
-few hundred milliseconds, so the dashboard keeps each team's report for five minutes
-(`cached_compliance`) and says when it was computed.
+The counts come from the team's daily roll-ups (``issues.reporting.rollups``), which every change keeps in
+its own transaction: one query over a few hundred rows, so the figures are live (nothing is cached). The
+medians come from the issues themselves, exact (``medians_to_acknowledge``). ``recount`` computes the same
+report from the timeline, as the dashboard did before the roll-ups: the oracle they are tested against.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from time import time_ns
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
     DurationField,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    OuterRef,
     Q,
     QuerySet,
-    Value,
     Window,
 )
-from django.db.models.functions import RowNumber, TruncDate
+from django.db.models.functions import RowNumber
 
-from issues.models import Breach, Clock, EventKind, Issue, IssueEvent, Severity, Team
+from issues.models import Breach, Clock, Issue, IssueEvent, Severity, Team
+from issues.reporting import rollups
 from issues.reporting.counts import Moment
 
-COMPLIANCE_CACHE_SECONDS = 300
-COMPLIANCE_VERSION_KEY = "inloop:compliance:version"
 WINDOWS = (7, 30, 90)
 TREND_DAYS = 30
 
@@ -84,7 +78,6 @@ class TrendDay:
 class Compliance:
     rows: list[SeverityCompliance]
     trend: list[TrendDay]
-    computed_at: datetime
 
 
 def first_day(moment: Moment, days: int) -> date:
@@ -96,45 +89,21 @@ def day_start(day: date, moment: Moment) -> datetime:
 
 
 def cycle_ends(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
-    """Clock cycles of the team's issues that ended, per local day and severity, both clocks in one row.
-
-    Read from the clock events the services write. An acknowledge cycle ends when its clock stops (the
-    acknowledgement, or a resolution before one). An update cycle ends when its clock stops (resolution)
-    or starts afresh; every acknowledgement starts an update clock without ending one, so starts minus
-    acknowledgements are the restarts by a human public update. A clock that starts paused (the issue
-    waits on the customer) is told from a pause by the acknowledgement or update at the same moment: a
-    second, small query, so the large one stays a plain grouped scan."""
-    events = IssueEvent.objects.filter(issue__customer__team=team, at__gte=since, at__lte=until)
-    per_day = {"day": TruncDate("at", tzinfo=since.tzinfo), "severity": F("issue__severity")}
-    running = events.filter(kind__in=[EventKind.CLOCK_STOPPED, EventKind.CLOCK_STARTED, EventKind.ACKNOWLEDGED])
-    at_the_same_moment = IssueEvent.objects.filter(issue=OuterRef("issue"), at=OuterRef("at"),
-                                                   kind__in=[EventKind.ACKNOWLEDGED, EventKind.PUBLIC_UPDATE])
-    started_paused = events.filter(Exists(at_the_same_moment), kind=EventKind.CLOCK_PAUSED, new_value=Clock.UPDATE)
-    return [
-        *running.values(**per_day).annotate(**{
-            Clock.ACKNOWLEDGE: Count("pk", filter=Q(kind=EventKind.CLOCK_STOPPED, new_value=Clock.ACKNOWLEDGE)),
-            Clock.UPDATE: Count("pk", filter=Q(kind__in=[EventKind.CLOCK_STOPPED, EventKind.CLOCK_STARTED],
-                                               new_value=Clock.UPDATE))
-            - Count("pk", filter=Q(kind=EventKind.ACKNOWLEDGED)),
-        }).order_by(),
-        *started_paused.values(**per_day).annotate(**{Clock.ACKNOWLEDGE: Value(0), Clock.UPDATE: Count("pk")})
-        .order_by(),
-    ]
+    """Clock cycles of the team's issues that ended between two instants, per local day and severity."""
+    return rollups.ends(IssueEvent.objects.filter(issue__customer__team=team, at__gte=since, at__lte=until),
+                        since.tzinfo)
 
 
 def cleared_breaches(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
-    """Breached cycles that ended, per local day, clock and severity (the issue's, as for the ends): the
-    service that ends a cycle clears its breach at that very moment."""
-    return Breach.objects.filter(issue__customer__team=team, cleared_at__gte=since, cleared_at__lte=until).values(
-        day=TruncDate("cleared_at", tzinfo=since.tzinfo), issue_severity=F("issue__severity"), cycle=F("clock"),
-    ).annotate(count=Count("pk")).order_by()
+    """Breached cycles that ended between two instants, per local day, clock and severity."""
+    return rollups.cleared(Breach.objects.filter(issue__customer__team=team, cleared_at__gte=since,
+                                                 cleared_at__lte=until), since.tzinfo)
 
 
 def breaches(team: Team, since: datetime, until: datetime) -> Iterable[dict]:
-    """Missed cycles per local day of the breach, clock and severity (the severity when it breached)."""
-    return Breach.objects.filter(issue__customer__team=team, breached_at__gte=since, breached_at__lte=until).values(
-        "severity", day=TruncDate("breached_at", tzinfo=since.tzinfo), cycle=F("clock"),
-    ).annotate(count=Count("pk")).order_by()
+    """Missed cycles between two instants, per local day of the breach, clock and severity."""
+    return rollups.missed(Breach.objects.filter(issue__customer__team=team, breached_at__gte=since,
+                                                breached_at__lte=until), since.tzinfo)
 
 
 class Median(Aggregate):
@@ -176,58 +145,53 @@ def _middle_values(acknowledged: QuerySet) -> dict[str, timedelta]:
 
 
 def compliance(team: Team, moment: Moment) -> Compliance:
-    """The compliance table (per severity and in total, per window) and the daily trend of the last 30 days."""
+    """The compliance table (per severity and in total, per window) and the daily trend of the last 30 days,
+    from the team's roll-ups: live, in four small queries (five when the team's rows need merging)."""
+    rollups.ensure_counted(team, moment.zone)
+    today = moment.now.astimezone(moment.zone).date()
+    counted = rollups.shares(team, first_day(moment, max(WINDOWS)), today)
+    return _report(team, moment, {key: Share(met, missed) for key, (met, missed) in counted.items()})
+
+
+def recount(team: Team, moment: Moment) -> Compliance:
+    """The same report counted from the timeline up to ``moment.now``, as the dashboard once did on every look
+    (a few hundred milliseconds for a busy team): the oracle the roll-ups are tested against."""
     since = day_start(first_day(moment, max(WINDOWS)), moment)
     shares: dict[tuple[date, str, str], Share] = {}
     for row in cycle_ends(team, since, moment.now):
         for clock in Clock.values:
             shares.setdefault((row["day"], clock, row["severity"]), Share()).met += row[clock]
     for row in cleared_breaches(team, since, moment.now):  # ended, but not in time
-        shares[(row["day"], row["cycle"], row["issue_severity"])].met -= row["count"]
+        shares.setdefault((row["day"], row["cycle"], row["issue_severity"]), Share()).met -= row["count"]
     for row in breaches(team, since, moment.now):
         shares.setdefault((row["day"], row["cycle"], row["severity"]), Share()).missed += row["count"]
+    return _report(team, moment, shares)
+
+
+def _report(team: Team, moment: Moment, shares: dict[tuple[date, str, str], Share]) -> Compliance:
+    """The table and the trend from the shares per local day, clock and severity, in one pass over them."""
     medians = medians_to_acknowledge(team, [day_start(first_day(moment, days), moment) for days in WINDOWS],
                                      moment.now)
-
-    def total(clock: str, severities: Iterable[str], days: Iterable[date]) -> Share:
-        wanted_days, wanted_severities = set(days), set(severities)
-        return sum((share for (day, cycle, severity), share in shares.items()
-                    if cycle == clock and severity in wanted_severities and day in wanted_days), Share())
-
-    def window(days: int) -> list[date]:
-        start = first_day(moment, days)
-        return [start + timedelta(days=n) for n in range(days)]
-
+    today = moment.now.astimezone(moment.zone).date()
+    sums: dict[tuple[str, str | None, int], Share] = defaultdict(Share)  # clock, severity (None: all), window
+    daily: dict[tuple[str, date], Share] = defaultdict(Share)
+    for (day, clock, severity), share in shares.items():
+        age = (today - day).days
+        for days in (days for days in WINDOWS if 0 <= age < days):
+            sums[clock, severity, days] += share
+            sums[clock, None, days] += share
+        if 0 <= age < TREND_DAYS:
+            daily[clock, day] += share
     rows = [
         SeverityCompliance(
             severity,
-            [total(Clock.ACKNOWLEDGE, severities, window(days)) for days in WINDOWS],
-            [total(Clock.UPDATE, severities, window(days)) for days in WINDOWS],
+            [sums[Clock.ACKNOWLEDGE, severity, days] for days in WINDOWS],
+            [sums[Clock.UPDATE, severity, days] for days in WINDOWS],
             [median.get(severity) for median in medians] if severity else [],
         )
-        for severity, severities in [*((s, [s]) for s in Severity.values), (None, Severity.values)]
+        for severity in [*Severity.values, None]
     ]
-    trend = [TrendDay(day, *(total(clock, Severity.values, [day]) for clock in (Clock.ACKNOWLEDGE, Clock.UPDATE)))
-             for day in window(TREND_DAYS)]
-    return Compliance(rows, trend, moment.now)
-
-
-def cached_compliance(team: Team, moment: Moment) -> Compliance:
-    """The team's compliance as computed at most five minutes ago (a new local day starts afresh), and never
-    older than the last breach recorded: the scan bumps the version in every key (`forget_compliance`)."""
-    day = moment.now.astimezone(moment.zone).date()
-    version = cache.get(COMPLIANCE_VERSION_KEY, 0)
-    key = f"inloop:compliance:{version}:{team.pk}:{moment.zone.key}:{day.isoformat()}"
-    report = cache.get(key)
-    if report is None:
-        report = compliance(team, moment)
-        cache.set(key, report, COMPLIANCE_CACHE_SECONDS)
-    return report
-
-
-def forget_compliance() -> None:
-    """Breaches were recorded: every cached report is stale. One counter in the key drops them all at once."""
-    try:
-        cache.incr(COMPLIANCE_VERSION_KEY)
-    except ValueError:  # no counter yet, or it was evicted: start from the clock so no old key comes back
-        cache.set(COMPLIANCE_VERSION_KEY, time_ns(), timeout=None)
+    first = first_day(moment, TREND_DAYS)
+    trend = [TrendDay(day, daily[Clock.ACKNOWLEDGE, day], daily[Clock.UPDATE, day])
+             for day in (first + timedelta(days=n) for n in range(TREND_DAYS))]
+    return Compliance(rows, trend)

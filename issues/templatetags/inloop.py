@@ -111,9 +111,12 @@ def clock_state(clock: Clock, now: datetime) -> str:
     }[clock.state(now)]
 
 
+STATUS_LABELS = dict(Status.choices)  # once: Status.values builds its list anew on every call (once a row)
+
+
 @register.filter
 def status_label(status: str) -> str:
-    return str(Status(status).label) if status in Status.values else status
+    return str(STATUS_LABELS[status]) if status in STATUS_LABELS else status
 
 
 def _clock_name(value: str) -> str:

@@ -78,7 +78,7 @@ def render_dashboard(request: HttpRequest, team: Team, teams: list[Team], moment
                      period_form: PeriodForm, *, status: int = 200) -> HttpResponse:
     customers = counts.by_customer(team, moment)
     show_all = request.GET.get("customers") == "all"
-    report = compliance.cached_compliance(team, moment)
+    report = compliance.compliance(team, moment)
     return render(request, "issues/dashboard.html", {
         "team": team,
         "teams": teams,

@@ -26,11 +26,12 @@ PAGE_SIZE = 25
 def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkForm | None = None,
                  status: int = 200) -> HttpResponse:
     customers = selectors.visible_customers(request.user).only("name", "slug").order_by("name")
-    filter_form = InboxFilterForm(filters, customers=customers, people=selectors.people_of(request.user),
-                                  user=request.user)
+    people = list(selectors.people_of(request.user))  # for the owner filter and the bulk bar's owners: one query
+    filter_form = InboxFilterForm(filters, customers=customers, people=people, user=request.user)
     now = timezone.now()
     query = filter_form.query()
-    paginator = Paginator(selectors.inbox(request.user, query, now=now), PAGE_SIZE)
+    paginator = Paginator(selectors.SortedPages(
+        selectors.inbox(request.user, query, now=now, customers=filter_form.customer_ids)), PAGE_SIZE)
     page = paginator.get_page(filters.get("page"))
     context = {
         "filter_form": filter_form,
@@ -41,7 +42,8 @@ def render_inbox(request: HttpRequest, filters: QueryDict, *, bulk_form: BulkFor
         "presets": saved_views.PRESETS,
         "saved_views": saved_views.views_of(request.user),
         "by_reference": search.reference(query.q) is not None,
-        "bulk_form": bulk_form or BulkForm(people=selectors.people_of(request.user)),
+        "bulk_form": bulk_form or BulkForm(people=selectors.people_of(request.user)),  # read only when sent
+        "people": people,
         # After a refusal the boxes ticked before stay ticked.
         "checked": ticked(bulk_form),
     }

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -16,13 +15,6 @@ from tests.browser.conftest import screenshot, sign_in
 from tests.factories import make_issue, wait_on_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def fresh_compliance():
-    """The dashboard keeps a team's compliance for five minutes; each story starts without it."""
-    cache.clear()
-
 
 
 def ago(**delta) -> timezone.datetime:

@@ -7,7 +7,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from issues import services
@@ -38,13 +37,6 @@ NOW = datetime(2025, 3, 11, 10, 0, tzinfo=SEOUL)  # a Tuesday morning
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_compliance():
-    """The dashboard keeps a team's compliance for five minutes; each story starts without it."""
-    cache.clear()
-
 
 
 @pytest.fixture

@@ -238,7 +238,7 @@ def test_the_dashboard_and_inbox_with_deadlines_run_the_same_number_of_queries_f
     client.force_login(lead)
 
     def queries(url: str) -> int:
-        client.get(url)  # the compliance figures are cached after the first look: count a look like the next
+        client.get(url)  # the first look counts the team's compliance days from its timeline: count the next
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
         return len(captured)

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,11 +29,6 @@ SEOUL = ZoneInfo("Asia/Seoul")
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_compliance():
-    cache.clear()
 
 
 def resolved_issue(customer, owner, reporter, *, at: datetime, title: str = "Invoices export times out"):

@@ -327,7 +327,7 @@ def test_the_tier_shows_on_the_issue_page_the_customers_pages_and_the_dashboard(
 
 
 def queries(client, url: str, **params) -> int:
-    client.get(url, params)  # the dashboard keeps its chart and compliance figures for a while: count warm pages
+    client.get(url, params)  # the first look at the dashboard counts the team's compliance days: count the next
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url, params).status_code == 200
     return len(captured)

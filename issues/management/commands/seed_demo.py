@@ -36,7 +36,8 @@ from issues.models import (
     Team,
     Tier,
 )
-from issues.scan import COLUMNS, scan_sla
+from issues.models.issue import CLOCK_COLUMNS
+from issues.scan import scan_sla
 from notifications import emails
 from notifications.models import OutboundEmail
 
@@ -179,7 +180,7 @@ class Command(BaseCommand):
         IssueEvent.objects.filter(issue__customer__in=customers, kind=EventKind.CLOCK_BREACHED, at=now).update(
             at=Subquery(breaches.filter(issue=OuterRef("issue"), clock=OuterRef("new_value")).values("due_at")[:1])
         )
-        for columns in COLUMNS.values():
+        for columns in CLOCK_COLUMNS.values():
             Issue.objects.filter(customer__in=customers, **{columns.breached: now}).update(
                 **{columns.breached: F(columns.due)})
         breaches.update(breached_at=F("due_at"))
