@@ -20,6 +20,7 @@ from issues.services import _change, _lock, _reopen, _restart_acknowledge_clock,
 from issues.timeline import record
 from notifications import emails, recipients
 from notifications.models import OutboundEmail
+from webhooks import emit as webhooks
 
 
 def receive_customer_message(*, issue: Issue, contact: Contact, body: str, subject: str, at: datetime,
@@ -113,6 +114,7 @@ def mark_undeliverable(*, contacts: QuerySet[Contact], reason: str, now: datetim
                 record(issue, EventKind.CONTACT_UNREACHABLE, by=None, at=now, new=contact.email[:200],
                        body=reason[:500], data={"contact": contact.pk, "name": contact.name})
             emails.contact_unreachable(contact, issues, now=now)
+            webhooks.contact_undeliverable(contact, issues, now=now)
     return len(marked)
 
 

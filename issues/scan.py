@@ -42,6 +42,7 @@ from issues.reporting import rollups
 from issues.services import _resume
 from issues.timeline import clock_events
 from notifications import emails, escalations
+from webhooks import emit as webhooks
 
 log = logging.getLogger(__name__)
 # Issues per claim and transaction. A batch's work is a fixed number of statements whatever its size (issues.burst),
@@ -105,6 +106,8 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
         held = reminder_holds(issues, ClockSetups(issues), columns.due, now=now)
         _record(issues, EventKind.CLOCK_WARNED, clock, now=now, extra=_queued_for(held))
         emails.at_risk_reminders(issues, clock, now=now, not_before=held)
+        webhooks.clock_events("clock.at_risk", [(i.pk, clock, getattr(i, columns.due), getattr(i, columns.started))
+                                                for i in issues], now=now)
     return len(issues), seen
 
 
@@ -128,6 +131,8 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
         held = breach_notice_holds(issues, setups, now=now)
         _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))
         emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
+        webhooks.clock_events("clock.breached", [(i.pk, clock, getattr(i, columns.due), getattr(i, columns.started))
+                                                 for i in issues], now=now)
     return len(issues), seen
 
 

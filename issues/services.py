@@ -36,6 +36,7 @@ from issues.models.issue import COMPUTED_COLUMNS
 from issues.reporting import rollups
 from issues.timeline import clock_events, person_name, record, record_clock_changes
 from notifications import emails
+from webhooks import emit as webhooks
 
 RECOMPUTE_BATCH = 500
 
@@ -335,6 +336,7 @@ def change_recipients(*, issue: Issue, cc: Iterable[Contact], by: AbstractBaseUs
         issue.cc.set(_copied_contacts(issue.customer, cc))
         issue.updated_at = now
         issue.save(update_fields=["updated_at"])
+        webhooks.recipients_changed(issue, contacts=issue.cc.all(), by=by, at=now)  # no timeline event says it
     return issue
 
 

@@ -6,11 +6,13 @@ from datetime import datetime
 
 from issues import sla, text
 from issues.models import Clock, EventKind, Issue, IssueEvent
+from webhooks import emit as webhooks
 
 
 def record_clock_changes(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> None:
     """Write the clock's own story on the timeline: started, rescheduled, paused, resumed, stopped."""
     IssueEvent.objects.bulk_create(clock_events(issue, before=before, by=by, at=at))
+    webhooks.clocks_settled(issue)  # the change's webhook events carry the clocks it left
 
 
 def clock_events(issue: Issue, *, before: sla.Clocks, by, at: datetime) -> list[IssueEvent]:
@@ -46,10 +48,12 @@ def record(issue: Issue, kind: str, *, by, at: datetime, public: bool = False, b
     # A value may be a person's full name, which can be longer than its column (first and last names
     # are 150 characters each): the timeline keeps its start rather than failing the change.
     size = IssueEvent._meta.get_field("new_value").max_length
-    return IssueEvent.objects.create(
+    event = IssueEvent.objects.create(
         issue=issue, kind=kind, actor=by, at=at, public=public, body=body,
         old_value=(old or "")[:size], new_value=(new or "")[:size], data=data or {}, submission=submission,
     )
+    webhooks.event_recorded(issue, event)  # every service's change reaches webhook receivers from here
+    return event
 
 
 person_name = text.person_name  # the one home: issues.text

@@ -87,3 +87,21 @@ def wait_on_customer(issue: Issue, *, by, now: datetime | None = None,
     if not update_recipients([issue])[issue.pk]:
         services.change_recipients(issue=issue, cc=[ContactFactory(customer=issue.customer)], by=by, now=now)
     return services.post_update(issue=issue, body=body, public=True, by=by, now=now, wait=True)
+
+
+class EndpointFactory(factory.django.DjangoModelFactory):
+    """A webhook endpoint: JSON signed per Standard Webhooks, for issues opened and updated, every team."""
+
+    class Meta:
+        model = "webhooks.Endpoint"
+
+    name = factory.Sequence(lambda n: f"Receiver {n}")
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/{n}")
+    events = factory.LazyFunction(lambda: ["issue.opened", "issue.updated"])
+
+
+def make_api_token(user, *, read_only: bool = False, name: str = "Test client") -> str:
+    """A personal API token made the real way (``api.tokens``); returns its secret, shown only this once."""
+    from api.tokens import create_token
+
+    return create_token(user=user, name=name, read_only=read_only).secret

@@ -3,6 +3,8 @@
 The URL list comes from the resolver, so a new URL without an entry in ACCESS fails this test until
 someone decides who may use it. Outsiders get 404 (never a 403 or a 200 that confirms the object exists),
 anonymous visitors are sent to log in, GET changes nothing, and a POST without a CSRF token is refused.
+The API (/api/) is the same matrix through each person's token: no token is a 401, never a login page, and a
+browser's session opens nothing there.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from tests.factories import (
     CustomerFactory,
     TeamFactory,
     UserFactory,
+    make_api_token,
     make_issue,
 )
 
@@ -54,6 +57,17 @@ ACCESS = {
     "dev_mailbox": DEBUG_ONLY, "dev_new": DEBUG_ONLY, "dev_answer": DEBUG_ONLY,
     "portal:issue": LINK, "portal:issues": LINK, "portal:answer": LINK, "portal:deadline": LINK,
     "portal:solved": LINK, "portal:not_solved": LINK, "portal:rate": LINK, "portal:fresh_link": PUBLIC,
+}
+# The API: the same decisions, through a token (its schema, its docs and its unknown addresses are for anyone).
+API_SIGNED_IN, API_ISSUE, API_CUSTOMER, API_LEADS = "API: any token", "API: issue", "API: customer", "API: leads"
+API_KINDS = {API_SIGNED_IN, API_ISSUE, API_CUSTOMER, API_LEADS}
+ACCESS |= {
+    "api:openapi-json": PUBLIC, "api:openapi-view": PUBLIC, "api:api-root": PUBLIC, "api_not_found": PUBLIC,
+    "api:list_issues": API_SIGNED_IN, "api:open_issue": API_SIGNED_IN, "api:list_customers": API_SIGNED_IN,
+    "api:get_issue": API_ISSUE, "api:acknowledge_issue": API_ISSUE, "api:assign_issue": API_ISSUE,
+    "api:change_severity": API_ISSUE, "api:change_status": API_ISSUE, "api:post_update": API_ISSUE,
+    "api:resolve_issue": API_ISSUE, "api:reopen_issue": API_ISSUE,
+    "api:get_customer": API_CUSTOMER, "api:get_dashboard": API_LEADS,
 }
 ROLES = ["anonymous", "outsider", "member", "lead", "superuser"]
 
@@ -98,7 +112,8 @@ def world():
         outcome="unmatched", team=team)
     attachment = InboundAttachment.objects.create(message=message, filename="secret.pdf",
                                                   content_type="application/pdf", size=3, data=b"pdf")
-    return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people,
+    tokens = {role: make_api_token(person, name=f"{role}'s token") for role, person in people.items()}
+    return {"issue": issue, "customer": customer, "contact": contact, "team": team, "people": people, "tokens": tokens,
             "message": message, "attachment": attachment, "email": OutboundEmail.objects.filter(contact=contact).first(),
             "undo": undo}
 
@@ -108,7 +123,7 @@ def address(template: str, world: dict) -> str:
     values = {"<id:pk>": world["issue"].pk, "<slug:slug>": world["customer"].slug,
               "<str:token>": unsubscribe_token(world["contact"].pk, world["contact"].email), "<path:object_id>": world["issue"].pk,
               "<int:content_type_id>": 1, "<path:object_id>/": f"{world['issue'].pk}/", "<app_label>": "issues",
-              "<url>": ""}
+              "<url>": "", "<id:id>": world["issue"].pk, "(?P<rest>.*)": "no-such-address"}
     path = "/" + template.lstrip("^").rstrip("$")
     if path.startswith("/c/"):
         contact = world["contact"]
@@ -129,11 +144,21 @@ def address(template: str, world: dict) -> str:
     return path
 
 
-def client_for(role: str, world: dict, *, csrf: bool = False) -> Client:
+def client_for(role: str, world: dict, *, csrf: bool = False, api: bool = False) -> Client:
+    """A browser signed in as the role; for the API, a program with the role's token (and no session)."""
+    if api:
+        headers = {} if role == "anonymous" else {"Authorization": f"Bearer {world['tokens'][role]}"}
+        return Client(enforce_csrf_checks=csrf, headers=headers)
     client = Client(enforce_csrf_checks=csrf)
     if role != "anonymous":
         client.force_login(world["people"][role])
     return client
+
+
+def send(client: Client, method: str, path: str, data: dict, *, api: bool):
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, "{}", content_type="application/json") if api else client.post(path, data)
 
 
 def kind_of(name: str) -> str | None:
@@ -151,6 +176,8 @@ def expected(kind: str, role: str, method: str, status: int, location: str) -> b
         return status < 500 and status != 403
     if kind == LINK:
         return status in (200, 302, 400, 405)  # the link is the key: no login, for anyone who holds it
+    if kind in API_KINDS:
+        return api_expected(kind, role, status)
     if role == "anonymous":
         return to_login
     if status in (403, 500):
@@ -165,6 +192,20 @@ def expected(kind: str, role: str, method: str, status: int, location: str) -> b
     if forbidden:
         return status == 404
     return status in (200, 302, 400, 405)
+
+
+def api_expected(kind: str, role: str, status: int) -> bool:
+    """No token: 401. Someone else's object: 404. Otherwise an answer: done, refused as invalid, or the address
+    does not take the method (405, said of the address whatever the object or token). Never 403: these tokens
+    write."""
+    if role == "anonymous":
+        return status in (401, 405)
+    if status in (401, 403) or status >= 500:
+        return False
+    forbidden = (role == "outsider" and kind != API_SIGNED_IN) or (kind == API_LEADS and role == "member")
+    if forbidden:
+        return status in (404, 405)
+    return status in (200, 201, 405, 409, 422)
 
 
 def state() -> tuple:
@@ -187,12 +228,12 @@ def test_every_url_answers_every_role_as_the_matrix_says_and_no_get_changes_anyt
         path = address(template, world)
         roles = ROLES if kind != ADMIN else ["anonymous", "outsider", "member", "lead"]
         for role in roles:
-            client = client_for(role, world)
+            client = client_for(role, world, api=kind in API_KINDS)
             methods = ["GET"] if name == "logout" else ["GET", "POST"]  # logging out is a POST's one effect
             for method in methods:
                 data = {"issues": [world["issue"].pk], "action": "acknowledge"} if name == "issue_bulk" else {}
                 before = state()
-                response = client.get(path) if method == "GET" else client.post(path, data)
+                response = send(client, method, path, data, api=kind in API_KINDS)
                 if not expected(kind, role, method, response.status_code, response.get("Location", "")):
                     failures.append((name, role, method, response.status_code, response.get("Location", "")))
                 if method == "GET" and state() != before:
@@ -201,25 +242,30 @@ def test_every_url_answers_every_role_as_the_matrix_says_and_no_get_changes_anyt
 
 
 def test_no_answer_to_an_outsider_mentions_their_issue(world):
-    outsider = client_for("outsider", world)
     secret = world["issue"].title
     for name, template in url_patterns():
         if kind_of(name) in (ADMIN, PUBLIC, LINK):  # the link is the key, whoever holds it (tested below)
             continue
+        outsider = client_for("outsider", world, api=kind_of(name) in API_KINDS)
         for response in (outsider.get(address(template, world)), outsider.get(address(template, world) + "?q=secret")):
             assert secret not in response.content.decode(errors="replace"), name
 
 
 def test_a_post_without_the_csrf_token_is_refused_everywhere_but_the_one_click_unsubscribe(world):
-    accepted = []
+    """The API reads no cookie: there a browser's POST is refused as unauthenticated, or the address takes no POST."""
+    accepted, api_refusals = [], 0
     for name, template in url_patterns():
         if name.startswith("admin:") or name == "unsubscribe":
             continue
+        path = address(template, world)
         for role in ("anonymous", "member"):
-            response = client_for(role, world, csrf=True).post(address(template, world), {})
-            if response.status_code != 403:
+            response = client_for(role, world, csrf=True).post(path, {})
+            refused = (401, 404, 405) if path.startswith("/api/") else (403,)
+            if response.status_code not in refused:
                 accepted.append((name, role, response.status_code))
+            api_refusals += path.startswith("/api/")
     assert not accepted, accepted
+    assert api_refusals >= 30
 
 
 def test_a_customer_page_link_that_was_tampered_with_opens_nothing_for_anyone(world):

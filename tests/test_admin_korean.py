@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.functional import Promise
 
+from api.tokens import create_token
 from inbound.models import InboundAttachment, InboundMessage
 from issues import services
 from issues.models import (
@@ -52,6 +53,7 @@ from tests.factories import (
     UserFactory,
     make_issue,
 )
+from webhooks.models import Delivery, Endpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +149,11 @@ def everything(superuser):
         outcome="customer_message", issue=issue, contact=contact, team=team)
     InboundAttachment.objects.create(message=message, filename="log.txt", content_type="text/plain", size=3,
                                      data=b"log")
+    endpoint = Endpoint.objects.create(name="운영 채널", url="https://hooks.example.kr/ops", format="teams",
+                                       language="ko", team=team, events=["issue.opened"])
+    Delivery.objects.create(endpoint=endpoint, event_type="issue.opened", dedupe_key="issue.opened:ko:1",
+                            payload={"type": "issue.opened"}, next_attempt_at=T0, created_at=T0)
+    create_token(user=lead, name="모니터링", read_only=True, now=T0)
     Group.objects.create(name="관리자")
     seen = {"user_agent": "Mozilla/5.0", "ip_address": "192.0.2.1", "username": "root", "http_accept": "*/*",
             "path_info": "/admin/login/"}

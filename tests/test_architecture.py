@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPS = ["tracker", "issues", "notifications", "inbound", "portal"]
+APPS = ["tracker", "issues", "notifications", "inbound", "portal", "api", "webhooks"]
 
 
 def module_name(path: Path) -> str:

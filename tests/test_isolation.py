@@ -1,4 +1,4 @@
-"""No page, search, filter, export or email ever shows one team another team's issue.
+"""No page, search, filter, export, email or API answer ever shows one team another team's issue.
 
 Hypothesis builds teams, customers and issues of every severity and state, then looks for the other
 teams' titles and issue links in everything one person can see or receive.
@@ -28,6 +28,7 @@ from tests.factories import (
     CustomerFactory,
     TeamFactory,
     UserFactory,
+    make_api_token,
     make_issue,
     wait_on_customer,
 )
@@ -79,12 +80,22 @@ def pages_for(team: dict, others: list[dict]) -> list[str]:
     return pages
 
 
+def api_pages_for(team: dict, others: list[dict]) -> list[str]:
+    """The API's list with the inbox's filters (every scope), and the person's own issue."""
+    pages = ["/api/issues", "/api/issues?scope=all&limit=100", "/api/issues?clock=breached", "/api/issues?owner=me",
+             f"/api/issues/{team['issues'][0].pk}", "/api/customers"]
+    pages += [f"/api/issues?q=Secret{n}x&scope=all" for n in range(len(others) + 1)]
+    # A reference finds its issue whatever the scope: another team's never.
+    return pages + [f"/api/issues?q={other['issues'][0].pk}" for other in others]
+
+
 @pytest.mark.django_db
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(teams=st.lists(team_spec, min_size=2, max_size=3))
 def test_nobody_ever_sees_another_teams_issue(teams):
     with transaction.atomic():
+        cache.clear()  # the API counts requests per token, and a rolled-back token's id comes round again
         now = timezone.now()
         world = build(teams, now)
         scan_sla(now=now)
@@ -101,6 +112,14 @@ def test_nobody_ever_sees_another_teams_issue(teams):
                     body = raw.decode(errors="replace")
                     leaks = [marker for title, link in foreign for marker in (title, link) if marker in body]
                     assert not leaks, (person.username, page, leaks)
+                program = Client(headers={"Authorization": f"Bearer {make_api_token(person)}"})
+                for page in api_pages_for(team, others):
+                    body = program.get(page).content.decode()
+                    leaks = [marker for title, link in foreign for marker in (title, link) if marker in body]
+                    assert not leaks, (person.username, page, leaks)
+                for other in others:
+                    for issue in other["issues"]:
+                        assert program.get(f"/api/issues/{issue.pk}").status_code == 404, (person.username, issue.title)
                 for email in OutboundEmail.objects.filter(recipient=person.email):
                     text = rendered(email).body_text + rendered(email).body_html + rendered(email).subject
                     leaks = [title for title, _link in foreign if title in text]

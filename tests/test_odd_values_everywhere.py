@@ -159,7 +159,11 @@ def admin_reads(name: str, superuser) -> tuple[tuple[str, ...], ...]:
 
 
 def case_of(name: str) -> Case | None:
-    return Case() if name.startswith("admin:") else CASES.get(name)
+    """The admin's pages are walked by path; so is the API (/api/), which reads a token, not a session: here each
+    odd address answers 401 or 404, and tests/api/test_schema.py sends it odd values everywhere with a token."""
+    if name.startswith(("admin:", "api:")) or name == "api_not_found":
+        return Case()
+    return CASES.get(name)
 
 
 @dataclass

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "notifications",
     "inbound",
     "portal",
+    "api",
+    "webhooks",
+    "ninja",  # only for its bundled Swagger UI files (/api/docs from our own static files, no CDN)
 ]
 
 MIDDLEWARE = [
@@ -219,6 +222,12 @@ UNSUBSCRIBE_LINK_MAX_AGE = 60 * 60 * 24 * int(env_str("UNSUBSCRIBE_LINK_MAX_AGE_
 # while the person who acted may undo them (issues.undo); 0 sends at once, without an undo.
 UNDO_SECONDS = int(env_str("UNDO_SECONDS", "10"))
 
+# --- Webhooks (README, "Webhooks and chat"): endpoints are configured in the admin ---
+# Each POST waits at most this many seconds for an answer; a row is claimed for WEBHOOK_LEASE_SECONDS.
+WEBHOOK_TIMEOUT = float(env_str("WEBHOOK_TIMEOUT", "10"))
+WEBHOOK_BATCH_SIZE = int(env_str("WEBHOOK_BATCH_SIZE", "50"))
+WEBHOOK_LEASE_SECONDS = int(env_str("WEBHOOK_LEASE_SECONDS", "120"))
+
 # --- Inbound email: customers' answers and new issues (README, "Two-way email") ---
 # Where customers' answers go. Each email to a contact sets Reply-To to a plus address of it
 # (support+<token>@example.com) so the answer finds its issue; empty: Reply-To is EMAIL_REPLY_TO.
@@ -255,6 +264,11 @@ CUSTOMER_PAGE_REQUESTS_PER_LINK = int(env_str("CUSTOMER_PAGE_REQUESTS_PER_LINK",
 CUSTOMER_PAGE_REQUESTS_PER_ADDRESS = int(env_str("CUSTOMER_PAGE_REQUESTS_PER_ADDRESS", "300"))
 # "Send me a fresh link": asks per client address per hour (each email address is written to at most hourly).
 CUSTOMER_PAGE_FRESH_LINKS_PER_HOUR = int(env_str("CUSTOMER_PAGE_FRESH_LINKS_PER_HOUR", "5"))
+
+# --- The REST API (README, "API"): requests per token and minute, counted in the cache below; more are a 429 ---
+API_REQUESTS_PER_MINUTE = int(env_str("API_REQUESTS_PER_MINUTE", "120"))
+# Requests that change something count against this too: each may email a customer.
+API_WRITES_PER_MINUTE = int(env_str("API_WRITES_PER_MINUTE", "30"))
 # Where those counters live: each process's memory by default; redis://host:6379/N shares them between web
 # processes (production). The customer page stays open, unthrottled, while that Redis does not answer.
 CACHE_URL = env_str("CACHE_URL", "")
@@ -291,6 +305,8 @@ SLA_SCAN_SECONDS = float(env_str("SLA_SCAN_SECONDS", "60"))
 # /healthz reports "degraded" when the last scan finished longer ago than this: beat or workers stalled.
 SLA_SCAN_STALE_SECONDS = float(env_str("SLA_SCAN_STALE_SECONDS", str(5 * 60)))
 OUTBOX_SWEEP_SECONDS = float(env_str("OUTBOX_SWEEP_SECONDS", "60"))
+# Webhooks are nudged after each commit too; the sweep also sends retries when their time comes.
+WEBHOOK_SWEEP_SECONDS = float(env_str("WEBHOOK_SWEEP_SECONDS", "15"))
 # Digests go at the start of each team's working day; this is how often beat looks whose day began.
 DIGEST_CHECK_SECONDS = float(env_str("DIGEST_CHECK_SECONDS", "900"))
 CELERY_BEAT_SCHEDULE = {
@@ -298,12 +314,17 @@ CELERY_BEAT_SCHEDULE = {
                  "options": {"expires": SLA_SCAN_SECONDS * 0.9}},
     "deliver-outbox": {"task": "notifications.tasks.deliver_outbox", "schedule": OUTBOX_SWEEP_SECONDS,
                        "options": {"expires": OUTBOX_SWEEP_SECONDS * 0.9}},
+    "deliver-webhooks": {"task": "webhooks.tasks.deliver_webhooks", "schedule": WEBHOOK_SWEEP_SECONDS,
+                         "options": {"expires": WEBHOOK_SWEEP_SECONDS * 0.9}},
     "send-digests": {"task": "notifications.tasks.send_digests_task", "schedule": DIGEST_CHECK_SECONDS,
                      "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
     # Closures are announced from the opening of a working day: looking as often as for digests is enough.
     "announce-closures": {"task": "issues.tasks.announce_closures_task", "schedule": DIGEST_CHECK_SECONDS,
                           "options": {"expires": DIGEST_CHECK_SECONDS * 0.9}},
     "process-inbound": {"task": "inbound.tasks.process_inbound", "schedule": 60.0, "options": {"expires": 54.0}},
+    # The API forgets Idempotency-Keys after 24 hours: one indexed DELETE an hour.
+    "sweep-idempotency-keys": {"task": "api.tasks.sweep_idempotency_keys", "schedule": 3600.0,
+                               "options": {"expires": 3240.0}},
 }
 if INBOUND_IMAP_URL:
     CELERY_BEAT_SCHEDULE["fetch-email"] = {"task": "inbound.tasks.fetch_email", "schedule": INBOUND_POLL_SECONDS,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("email/", include("notifications.urls")),
     path("c/", include("portal.urls")),
+    path("api/", include("api.urls")),
     path("", include("inbound.urls")),
     path("", include("issues.urls")),
 ]

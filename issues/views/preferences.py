@@ -12,11 +12,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from api.forms import ApiTokenForm
+from api.tokens import create_token, revoke_token, tokens_of
 from issues import away
 from issues.forms import add_service_error
 from issues.ids import parse_id
@@ -82,8 +85,12 @@ def page(request: HttpRequest, *, status: int = 200, **bound: forms.Form) -> Htt
     ahead, past = away.periods_for(request.user, timezone.now())
     leads = away.people_for(request.user).exclude(pk=request.user.pk).exists()
     context = {"form": PreferencesForm(instance=profile), "away_form": AwayForm(by=request.user), "ahead": ahead,
-               "past": past, "leads": leads, "now": timezone.now(), **bound}
-    return render(request, "issues/preferences.html", context, status=status)
+               "past": past, "leads": leads, "now": timezone.now(), "api_tokens": tokens_of(request.user),
+               "api_token_form": ApiTokenForm(), **bound}
+    response = render(request, "issues/preferences.html", context, status=status)
+    if "new_api_token" in bound:
+        response["Cache-Control"] = "no-store"  # the secret is in this page, once: no cache keeps it
+    return response
 
 
 @login_required
@@ -98,6 +105,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
         return set_away(request, profile)
     if request.POST.get("form") == "end_away":
         return end_away(request)
+    if request.POST.get("form") == "api_token":
+        return make_api_token(request, profile)
+    if request.POST.get("form") == "revoke_api_token":
+        return revoke_api_token(request)
     form = PreferencesForm(request.POST, instance=profile)
     if not form.is_valid():
         return page(request, status=400, profile=profile, form=form)
@@ -133,3 +144,27 @@ def end_away(request: HttpRequest) -> HttpResponse:
     messages.success(request, (_("%(name)s is back.") if kept else _("The away period of %(name)s was withdrawn.")) % {
         "name": away.name(period.person)})
     return redirect("preferences")
+
+
+def make_api_token(request: HttpRequest, profile: Profile) -> HttpResponse:
+    """The new token's secret is on the answer to this POST and nowhere else (only its hash is kept); the same
+    form sent twice makes one token and says so."""
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            made = create_token(user=request.user, name=form.cleaned_data["name"],
+                                read_only=form.cleaned_data["read_only"], token=form.cleaned_data["token"])
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            return page(request, profile=profile, new_api_token=made)
+    return page(request, status=400, profile=profile, api_token_form=form)
+
+
+def revoke_api_token(request: HttpRequest) -> HttpResponse:
+    token = revoke_token(user=request.user, token_id=parse_id(request.POST.get("api_token", "")) or 0)
+    if token is None:
+        raise Http404
+    messages.success(request, _("The token “%(name)s” is revoked: requests with it are refused from now on.")
+                     % {"name": token.name})
+    return redirect(f"{reverse('preferences')}#api-tokens")
