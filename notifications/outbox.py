@@ -67,6 +67,11 @@ def held(*, until: datetime) -> Iterator[Hold]:
         _hold.reset(token)
 
 
+def current_hold() -> Hold | None:
+    """The hold in force here, if any: other outboxes (webhooks) make their rows wait under the same one."""
+    return _hold.get()
+
+
 def new_message_id(email: Email | None = None) -> str:
     """Unique per email. An email to a contact about an issue starts with its reply token: mail clients
     quote the Message-ID back in In-Reply-To and References, so the answer finds its issue."""
@@ -84,7 +89,7 @@ def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[Outboun
     if not emails:
         return []
     now = now or timezone.now()
-    hold = _hold.get()
+    hold = current_hold()
     keys = [email.dedupe_key[:255] for email in emails]
     existing = set(OutboundEmail.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
     # A name becomes one line here, so no header can be smuggled in through it (delivery checks again).

@@ -102,7 +102,7 @@ def _row(event: Event, endpoint_id: int) -> Delivery:
 
 def _due(at: datetime) -> datetime:
     """At once, or when the undo window of the action that caused it has closed."""
-    hold = outbox._hold.get()  # the quick action's hold, the same one its emails wait under
+    hold = outbox.current_hold()  # the quick action's hold, the same one its emails wait under
     return max(at, hold.until + HOLD_MARGIN) if hold is not None else at
 
 
