@@ -4,9 +4,9 @@ Django's ``bulk_create`` and ``bulk_update`` build one model object per row and 
 object in Python, then send every value as a literal for the database to parse. In a burst (thousands of
 clocks running out at once after a beat outage, a mass import or a policy edit) that was most of the scan's
 time, spent while it held its row locks. Here PostgreSQL receives a batch's rows through ``COPY`` (its bulk
-loading path: no SQL to parse per value), straight into the table, or into a temporary staging table
-first when a unique key may already be taken (``INSERT … SELECT … ON CONFLICT DO NOTHING``) or when rows
-are updated (``UPDATE … FROM``). SQLite, in process, takes multi-row statements. The columns not given
+loading path: no SQL to parse per value), straight into the table — where a unique key may already be
+taken, in a savepoint first — or into a temporary staging table when a key was taken after all
+(``INSERT … SELECT … ON CONFLICT DO NOTHING``) or when rows are updated (``UPDATE … FROM``). SQLite, in process, takes multi-row statements. The columns not given
 take their model defaults. What is written, to whom and under which key is decided elsewhere
 (``notifications.emails``, ``notifications.recipients``, ``issues.scan``): this module writes what it is given.
 """
@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models.constants import OnConflict
 
 from notifications.addresses import single_line
@@ -128,6 +128,18 @@ def _insert_copied(model: type[models.Model], given: list, defaulted: list, rows
         if not skip_conflicts and not returning:
             _copy(cursor, quote(model._meta.db_table), fields, text)
             return []
+        if skip_conflicts and all(field in given for field in returning):
+            # Nearly always no key is taken (a scan's rows are named after causes no scan has handled yet):
+            # straight in, in a savepoint, and every row given was written. A key taken after all undoes this
+            # attempt alone, and the staging table below skips exactly the rows whose keys are taken.
+            try:
+                with transaction.atomic():
+                    _copy(cursor, quote(model._meta.db_table), fields, text)
+            except IntegrityError:
+                pass
+            else:
+                positions = [given.index(field) for field in returning]
+                return [tuple(row[at] for at in positions) for row in rows]
         # A unique key may be taken already: the rows wait in a staging table (this session's: hence one
         # transaction), and one INSERT … SELECT lets the database skip what it holds and say what it wrote.
         stage = _stage(cursor, model, fields)
@@ -159,11 +171,12 @@ def _copy(cursor, table: str, fields: list, text: str) -> None:
     # A COPY bypasses Django's query log: it is noted there as any statement is, when the log is on.
     with cursor.debug_sql(sql) if hasattr(cursor, "debug_sql") else nullcontext():
         driver = cursor.cursor
-        if hasattr(driver, "copy_expert"):  # psycopg2
-            driver.copy_expert(sql, io.StringIO(text))
-        else:  # psycopg 3
-            with driver.copy(sql) as copy:
-                copy.write(text)
+        if hasattr(driver, "copy_expert"):  # psycopg2 (its errors made Django's, as a statement's are)
+            with connection.wrap_database_errors:
+                driver.copy_expert(sql, io.StringIO(text))
+            return
+        with connection.wrap_database_errors, driver.copy(sql) as copy:  # psycopg 3
+            copy.write(text)
 
 
 def _copy_text(fields: list, rows: list, *, closing: str = "") -> str:

@@ -69,15 +69,19 @@ class OutboundEmail(models.Model):
     body_html = models.TextField(_("HTML"), blank=True)
     headers = models.JSONField(_("headers"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=EmailKind.choices)
+    # Indexed by outbox_issue, which leads with it (a second index of its own would cost every row written).
     issue = models.ForeignKey(
-        "issues.Issue", verbose_name=_("issue"), null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+        "issues.Issue", verbose_name=_("issue"), null=True, blank=True, on_delete=models.CASCADE, related_name="emails",
+        db_index=False,
     )
     contact = models.ForeignKey(
         "issues.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     # Names the cause (e.g. "breach:42:update:<cycle start>:lead@…"): enqueueing it twice writes one row.
-    dedupe_key = models.CharField(_("dedupe key"), max_length=255, unique=True)
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True)
+    # Both are unique by constraints below: a field's own unique=True would add a second, prefix-search index
+    # on PostgreSQL, which nothing reads and every row written pays for.
+    dedupe_key = models.CharField(_("dedupe key"), max_length=255)
+    message_id = models.CharField(_("Message-ID"), max_length=255)
 
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -102,6 +106,10 @@ class OutboundEmail(models.Model):
                 fields=["next_attempt_at"], name="outbox_to_send", condition=Q(status__in=["pending", "sending"])
             ),
             models.Index(fields=["issue", "created_at"], name="outbox_issue"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["dedupe_key"], name="outbox_once_per_cause"),
+            models.UniqueConstraint(fields=["message_id"], name="outbox_message_id_once"),
         ]
 
     def __str__(self) -> str:

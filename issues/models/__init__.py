@@ -17,7 +17,7 @@ from issues.models.choices import (
 )
 from issues.models.feedback import Feedback
 from issues.models.heartbeat import Heartbeat
-from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet, Promise
+from issues.models.issue import Breach, Issue, IssueEvent, IssueQuerySet, IssueText, Promise
 from issues.models.people import Away, Contact, Customer, Profile, Team, Tier
 from issues.models.policy import SlaPolicy
 from issues.models.rollup import ComplianceBasis, ComplianceDay
@@ -27,5 +27,5 @@ from issues.models.undo import Undo, UndoAction
 __all__ = [
     "IS_OPEN", "OPEN_STATUSES", "Away",
     "Breach", "BusinessCalendar", "ClosedDay", "Closure", "Clock", "ComplianceBasis", "ComplianceDay", "Contact", "Customer", "EventKind", "Feedback", "Heartbeat", "Issue", "IssueEvent",
-    "IssueQuerySet", "Language", "Profile", "Promise", "SavedView", "Severity", "SlaPolicy", "Status", "Team", "Tier", "UNRESOLVED", "Undo", "UndoAction",
+    "IssueQuerySet", "IssueText", "Language", "Profile", "Promise", "SavedView", "Severity", "SlaPolicy", "Status", "Team", "Tier", "UNRESOLVED", "Undo", "UndoAction",
 ]

@@ -82,7 +82,9 @@ class IssueQuerySet(models.QuerySet):
 
 
 class Issue(models.Model):
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="issues")
+    # Indexed by the indexes below that lead with it (one of its own would cost every row version written).
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="issues",
+                                 db_index=False)
     reporter = models.ForeignKey(
         Contact, verbose_name=_("reporter"), null=True, blank=True, on_delete=models.SET_NULL, related_name="issues"
     )
@@ -150,15 +152,19 @@ class Issue(models.Model):
         indexes = [
             # Each periodic scan is one range query over rows still waiting for that action,
             # so these indexes stay small however many issues are closed or already handled.
-            models.Index(fields=["ack_at_risk_at"], name="issue_ack_warn_scan", condition=UNRESOLVED & Q(ack_warned_at=None)),
-            models.Index(fields=["ack_due_at"], name="issue_ack_breach_scan", condition=UNRESOLVED & Q(ack_breached_at=None)),
-            models.Index(
-                fields=["update_at_risk_at"], name="issue_update_warn_scan", condition=UNRESOLVED & Q(update_warned_at=None)
-            ),
-            models.Index(
-                fields=["update_due_at"], name="issue_update_breach_scan", condition=UNRESOLVED & Q(update_breached_at=None)
-            ),
-            models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan", condition=UNRESOLVED),
+            # A row with no time (an acknowledged issue has no acknowledge due time) is not among them: the scans
+            # ask for times up to now, which PostgreSQL knows excludes an empty one, and each row version
+            # written costs one index entry fewer.
+            models.Index(fields=["ack_at_risk_at"], name="issue_ack_warn_scan",
+                         condition=UNRESOLVED & Q(ack_warned_at=None, ack_at_risk_at__isnull=False)),
+            models.Index(fields=["ack_due_at"], name="issue_ack_breach_scan",
+                         condition=UNRESOLVED & Q(ack_breached_at=None, ack_due_at__isnull=False)),
+            models.Index(fields=["update_at_risk_at"], name="issue_update_warn_scan",
+                         condition=UNRESOLVED & Q(update_warned_at=None, update_at_risk_at__isnull=False)),
+            models.Index(fields=["update_due_at"], name="issue_update_breach_scan",
+                         condition=UNRESOLVED & Q(update_breached_at=None, update_due_at__isnull=False)),
+            models.Index(fields=["auto_email_due_at"], name="issue_auto_email_scan",
+                         condition=UNRESOLVED & Q(auto_email_due_at__isnull=False)),
             models.Index(fields=["waiting_remind_at"], name="issue_waiting_remind_scan",
                          condition=Q(waiting_reminded_at=None, waiting_remind_at__isnull=False)),
             models.Index(fields=["waiting_ends_at"], name="issue_waiting_end_scan",
@@ -234,10 +240,30 @@ class Issue(models.Model):
         self.waiting_ends_at = clocks.waiting.ends_at
 
 
+
+class IssueText(models.Model):
+    """Each issue's title and description as the search reads them on PostgreSQL: a copy the database keeps
+    itself (triggers of migration 0019), beside which the text indexes live, so that writing an issue's
+    clocks never recomputes them. Nothing of ours writes it. SQLite has no such table: the search reads
+    the issues there (``issues.search.issue_texts``)."""
+
+    issue_id = models.BigIntegerField(_("issue"), primary_key=True)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+
+    class Meta:
+        managed = False
+        db_table = "issues_issuetext"
+        verbose_name = _("issue's searchable text")
+        verbose_name_plural = _("issues' searchable text")
+
+
 class IssueEvent(models.Model):
     """The issue's timeline. Append-only: rows are written once and never changed."""
 
-    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events")
+    # Indexed by event_issue_at, which leads with it (a second index of its own would cost every entry written).
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="events",
+                              db_index=False)
     kind = models.CharField(_("kind"), max_length=24, choices=EventKind.choices)
     actor = models.ForeignKey(
         User, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
@@ -272,7 +298,9 @@ class IssueEvent(models.Model):
 class Breach(models.Model):
     """A clock that ran out. One row per clock cycle, however often the scan notices it."""
 
-    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="breaches")
+    # Indexed by breach_once_per_cycle, which leads with it.
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.CASCADE, related_name="breaches",
+                              db_index=False)
     clock = models.CharField(_("clock"), max_length=12, choices=Clock.choices)
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices)
     cycle_started_at = models.DateTimeField(_("cycle started"))

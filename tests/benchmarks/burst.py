@@ -7,7 +7,8 @@
 
 A burst is what a beat outage, a mass import or a policy edit produces. On a scratch database
 (`<name>_burst`, created and dropped) with N open red issues over 50 customers of two teams (an owner, a
-lead, a contact per customer who follows its issues), a share of the update clocks falls due at once and
+lead, a contact per customer who follows its issues; each issue described in about 400 characters, as
+customers write), a share of the update clocks falls due at once and
 the benchmark prints:
   (a) the scan when nothing is due (median of 30, and its queries);
   (b) the scan: flag, Breach rows, timeline events, the owner's and the lead's notices, the automatic
@@ -47,6 +48,12 @@ os.environ.setdefault("SECRET_KEY", "benchmark-only-not-secret")
 os.environ["OUTBOX_NUDGE_WORKER"] = "false"
 
 CUSTOMERS = 50
+# What a customer writes (about 400 characters, English and Korean), the same for every issue here and the peer's.
+DESCRIPTION = ("Since this morning's release the transfer screen stops at the confirmation step for some of our "
+               "branch users, and the batch of salary payments scheduled for 14:00 is still waiting. "
+               "오늘 아침 배포 이후 일부 지점 사용자의 이체 화면이 확인 단계에서 멈추고, 14시에 예약된 급여 이체가 "
+               "아직 대기 중입니다. We tried another browser and clearing the cache. 다른 브라우저도 시도했습니다. "
+               "Please tell us when you expect a fix, and whether we should send the payments by hand.")
 PEER_PACKAGES = ["django-helpdesk==2.6.1", "psycopg2-binary"]
 
 
@@ -123,11 +130,12 @@ class Bench:
                 INSERT INTO issues_issue (title, description, severity, status, customer_id, owner_id, created_at,
                     updated_at, ack_started_at, acknowledged_at, update_started_at, update_paused_for,
                     auto_emails_sent, update_due_at, update_at_risk_at, auto_email_due_at)
-                SELECT 'Bench issue ' || n, '', 'red', 'in_progress', (ARRAY{[pk for pk, _ in customers]})[1 + mod(n, {CUSTOMERS})],
+                SELECT 'Bench issue ' || n, %(description)s, 'red', 'in_progress', (ARRAY{[pk for pk, _ in customers]})[1 + mod(n, {CUSTOMERS})],
                     (ARRAY{[owner for _, owner in customers]})[1 + mod(n, {CUSTOMERS})], %(start)s, %(start)s, %(start)s,
                     %(start)s, %(start)s, interval '0', 0, %(later)s, %(later)s, %(later)s
                 FROM generate_series(1, %(count)s) AS n""",
-                {"start": now - timedelta(hours=23), "later": now + timedelta(days=2), "count": self.args.issues})
+                {"start": now - timedelta(hours=23), "later": now + timedelta(days=2), "count": self.args.issues,
+                 "description": DESCRIPTION})
         settle()
         print(f"created {self.args.issues:,} open issues in {time.perf_counter() - started:.1f} s")
 
@@ -407,7 +415,7 @@ PEER_RUN = """
     now = timezone.now()
     Ticket.objects.bulk_create([
         Ticket(title=f"Ticket {n}", queue=queue, submitter_email=f"reader{n % 50}@customer.example.com",
-               assigned_to=owner, status=Ticket.OPEN_STATUS, priority=3, description="It broke.")
+               assigned_to=owner, status=Ticket.OPEN_STATUS, priority=3, description=os.environ["PEER_DESCRIPTION"])
         for n in range(count)], batch_size=2000)
     # created is auto_now_add: the overdue ones are aged afterwards.
     Ticket.objects.filter(id__in=Ticket.objects.order_by("id").values("id")[:due]).update(
@@ -437,7 +445,7 @@ def run_peer(args, base_name: str) -> float:
                            "peer_run.py": PEER_RUN}.items():
         (project / filename).write_text(textwrap.dedent(text))
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "peer_settings", "PYTHONPATH": str(project),
-                   "PEER_DB_NAME": name, "PEER_DB_USER": database["USER"], "PEER_DB_PASSWORD": database["PASSWORD"] or "",
+                   "PEER_DESCRIPTION": DESCRIPTION, "PEER_DB_NAME": name, "PEER_DB_USER": database["USER"], "PEER_DB_PASSWORD": database["PASSWORD"] or "",
                    "PEER_DB_HOST": database["HOST"] or "127.0.0.1", "PEER_DB_PORT": str(database["PORT"] or 5432)}
     recreate_database(name)
     try:

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issues import conversation, search, services
+from issues.models import Issue, IssueEvent, IssueText
 from tests.factories import ContactFactory, CustomerFactory, TeamFactory, make_issue
 from tests.issues.views_helpers import ago
 
@@ -163,3 +164,36 @@ def test_a_reference_still_finds_its_issue_whatever_the_words(hana, customer, ma
 
     assert found(hana, old.reference) == ["Export stuck"]
     assert found(hana, str(old.pk)) == ["Export stuck"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_the_words_follow_an_edited_or_deleted_issue(hana, customer):
+    """The text indexes live beside the issues (migration 0019), kept by the database: an edit made anywhere
+    (here a plain UPDATE, as the admin's would be) is found under its new words and no longer under its old
+    ones, and a deleted issue leaves no words behind."""
+    printer = make_issue(customer=customer, at=ago(hours=2), title="Printer offline", description="Tray two jams")
+    make_issue(customer=customer, at=ago(hours=1), title="Scanner slow")
+    Issue.objects.filter(pk=printer.pk).update(title="Plotter offline", description="트레이 2 걸림")
+
+    assert found(hana, "plotter") == ["Plotter offline"]
+    assert found(hana, "printer") == found(hana, "tray") == []
+    assert found(hana, "걸림") == found(hana, "트레이") == ["Plotter offline"]
+
+    IssueEvent.objects.filter(issue=printer).delete()
+    printer.delete()
+    assert not IssueText.objects.filter(pk=printer.pk).exists()
+    assert IssueText.objects.filter(title="Scanner slow").count() == 1
+
+
+@pytest.mark.postgres
+def test_on_postgresql_writing_an_issues_clocks_touches_no_text_index():
+    """Every clock write is a new version of the issue row, and PostgreSQL adds an entry to each of the table's
+    indexes for it: the issue row carries none of the search's text indexes (each cost about a millisecond per
+    row with a description of a few hundred characters), the table beside it carries all four."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tablename, indexname FROM pg_indexes WHERE indexdef LIKE '%%USING gin%%'")
+        gin = cursor.fetchall()
+
+    assert [name for table, name in gin if table == "issues_issue"] == []
+    assert sorted(name for table, name in gin if table == "issues_issuetext") == [
+        "issue_description_grams", "issue_description_trgm", "issue_title_grams", "issue_title_trgm"]
