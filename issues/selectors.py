@@ -164,7 +164,7 @@ def inbox(user, query: InboxQuery, *, now: datetime, customers: list[int] | None
     visible = Issue.objects.visible_to(user)
     if customers is not None and not user.is_superuser:
         visible = Issue.objects.filter(customer__in=customers)
-    issues = visible.select_related("customer", "owner").annotate(customer_reachable=reachable())
+    issues = inbox_rows(visible)
     in_scope = SCOPES.get(query.scope, IS_OPEN) & (Q(status=query.status) if query.status else Q())
     if query.q:
         # A reference names one issue: looked up by its key alone, whatever the scope (and fast).
@@ -200,10 +200,18 @@ def inbox(user, query: InboxQuery, *, now: datetime, customers: list[int] | None
     return with_urgency(issues, now)
 
 
+def inbox_rows(issues: QuerySet) -> QuerySet:
+    """What an inbox row shows beside the issue's own columns: its customer (and whether anyone there can be
+    emailed) and its owner."""
+    return issues.select_related("customer", "owner").annotate(customer_reachable=reachable())
+
+
 class SortedPages:
-    """A sorted queryset for a paginator, each page read in one query that sorts narrow rows: the database picks
-    the page's ids among the sorted issues without joining or carrying the columns the rows show, then reads
-    those rows (at 50,000 issues the inbox's first page takes 13 ms instead of 21)."""
+    """A sorted queryset for a paginator, a page read in two small queries: the database picks the page's ids
+    among the sorted issues without joining or carrying the columns the rows show, then the rows are read by
+    id (``inbox_rows``), with none of the sort's expressions to build or compute again, and put in the ids'
+    order (at 50,000 issues the inbox's first page takes 13 ms of SQL instead of 21; building the sort's SQL
+    once instead of twice saves as much again in Python)."""
 
     def __init__(self, issues: QuerySet) -> None:
         self.issues = issues
@@ -212,7 +220,9 @@ class SortedPages:
         return self.issues.count()
 
     def __getitem__(self, window: slice) -> list:
-        return list(self.issues.filter(pk__in=Subquery(self.issues.values("pk")[window])))
+        ids = list(self.issues.values_list("pk", flat=True)[window])
+        rows = {issue.pk: issue for issue in inbox_rows(Issue.objects.filter(pk__in=ids))} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def past_issues(user, customer: Customer) -> QuerySet:

