@@ -209,7 +209,8 @@ def _encoders(fields: list) -> list[Callable[[Any], str]]:
         if kind in ("DateTimeField", "DateField"):
             return moment
         if kind == "JSONField":
-            return lambda value: _escaped(json.dumps(value, cls=field.encoder))
+            encode = (field.encoder or json.JSONEncoder)().encode  # one encoder for the batch, not one per value
+            return lambda value: _escaped(encode(value))
         raise TypeError(f"{field} ({kind}): not written by issues.burst")
 
     return [encoder(field) for field in fields]

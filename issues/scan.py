@@ -358,7 +358,8 @@ def _record(issues: list[Issue], kind: str, clock: str, *, now: datetime, extra:
 def _severity_raised_past_due(issues: list[Issue], columns: ClockColumns) -> dict[int, dict]:
     """Issues whose severity was raised after their due time had already passed: the notice says why
     it breached at once (the clock counts from its start, so a raise can make it overdue)."""
-    changes = IssueEvent.objects.filter(issue__in=issues, kind=EventKind.SEVERITY_CHANGED).order_by("at", "pk")
+    changes = IssueEvent.objects.filter(issue_id__in=[issue.pk for issue in issues], kind=EventKind.SEVERITY_CHANGED
+                                        ).order_by("at", "pk")
     latest = {change.issue_id: change for change in changes}
     raised = {}
     for issue in issues:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -76,8 +76,8 @@ def new_message_id(email: Email | None = None) -> str:
     """Unique per email. An email to a contact about an issue starts with its reply token: mail clients
     quote the Message-ID back in In-Reply-To and References, so the answer finds its issue."""
     if email is not None and email.issue_id and email.contact_id:
-        return f"<{tokens.make(email.issue_id, email.contact_id)}.{uuid.uuid4().hex[:16]}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
-    return f"<{uuid.uuid4().hex}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+        return f"<{tokens.make(email.issue_id, email.contact_id)}.{secrets.token_hex(8)}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
+    return f"<{secrets.token_hex(16)}@{settings.EMAIL_MESSAGE_ID_DOMAIN}>"
 
 
 def enqueue(emails: list[Email], *, now: datetime | None = None) -> list[OutboundEmail]:
