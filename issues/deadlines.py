@@ -91,8 +91,9 @@ def check_seen(issue: Issue, seen: str | None) -> None:
     raise ValidationError({"customer_deadline": message})
 
 
-def rearm(issue: Issue, *, now: datetime) -> None:
-    """A reopened issue whose deadline was never warned about: the warning is due again (the scan drops
-    the warning of an issue resolved before it came)."""
+def rearm(issue: Issue, *, calendar: WorkingCalendar | None, now: datetime) -> None:
+    """An issue whose deadline was never warned about, reopened (the scan drops the warning of an issue
+    resolved before it came) or whose team's calendar changed: the warning is due again, one working day before
+    the deadline on the team's calendar as it is now (`calendar`: ``team_calendar``)."""
     if issue.customer_deadline is not None and issue.deadline_warned_at is None:
-        issue.deadline_warn_at = warn_at(issue.customer_deadline, calendar=team_calendar(issue), now=now)
+        issue.deadline_warn_at = warn_at(issue.customer_deadline, calendar=calendar, now=now)

@@ -415,7 +415,7 @@ def _reopen(issue: Issue, *, by, now: datetime) -> IssueEvent:
     issue.status = Status.NEW
     issue.resolved_at = None
     _restart_acknowledge_clock(issue, now=now)
-    deadlines.rearm(issue, now=now)
+    deadlines.rearm(issue, calendar=deadlines.team_calendar(issue), now=now)
     issue.update_started_at = issue.promised_update_at = issue.update_paused_at = None
     _reset_update_cycle_flags(issue)
     return record(issue, EventKind.REOPENED, by=by, at=now, public=True)
@@ -429,7 +429,8 @@ def _restart_acknowledge_clock(issue: Issue, *, now: datetime) -> None:
 
 
 def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: datetime | None = None) -> int:
-    """After an admin edits a policy or a calendar: move the due times of the open issues it governs.
+    """After an admin edits a policy or a calendar: move the due times of the open issues it governs, and the
+    owner's warning one working day before a customer's deadline not yet warned about.
 
     Like a severity change, cycles are not restarted; each moved due time is noted on the timeline.
     Returns how many issues' clocks moved.
@@ -446,8 +447,9 @@ def recompute_open_clocks(*, issues: QuerySet, by: AbstractBaseUser, now: dateti
             for issue in batch:
                 before = issue.stored_clocks()
                 issue.apply_clocks(sla.compute(issue.clock_facts(), *setups(issue)))
+                deadlines.rearm(issue, calendar=setups.team_calendar(issue), now=now)
                 events += clock_events(issue, before=before, by=by, at=now)
-            Issue.objects.bulk_update(batch, COMPUTED_COLUMNS)
+            Issue.objects.bulk_update(batch, [*COMPUTED_COLUMNS, "deadline_warn_at"])
             IssueEvent.objects.bulk_create(events)
             moved += len({event.issue_id for event in events})
     return moved

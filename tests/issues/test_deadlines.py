@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 
 from issues import services
 from issues.defaults import DEFAULT_CALENDAR
-from issues.models import BusinessCalendar, EventKind, Issue
+from issues.models import BusinessCalendar, ClosedDay, EventKind, Issue
 from issues.scan import scan_sla
 from issues.templatetags.inloop import event_summary
 from notifications.compose import rendered
@@ -251,3 +251,20 @@ def test_the_dashboard_and_inbox_with_deadlines_run_the_same_number_of_queries_f
         counted.append((queries(reverse("dashboard")), queries(reverse("inbox"))))
 
     assert len(counted[1]) == 2 and counted[0] == counted[1]
+
+
+def test_a_company_holiday_added_to_the_teams_calendar_brings_the_deadline_warning_forward(
+        issue, manager, office_hours):
+    """Hana's Monday deadline is warned about on Friday 10:00. The team then closes the office on that Friday:
+    when the admin saves the calendar, the warning moves to Thursday 10:00, one working day before Monday
+    10:00 on the calendar as it now is, not into the closed day."""
+    services.set_deadline(issue=issue, deadline=MONDAY_TEN, by=manager, now=THURSDAY - 30 * MINUTE)
+    issue.refresh_from_db()
+    assert issue.deadline_warn_at == FRIDAY_TEN
+
+    ClosedDay.objects.create(calendar=office_hours, date=FRIDAY_TEN.date(), name="Office move")
+    services.recompute_open_clocks(issues=Issue.objects.filter(pk=issue.pk), by=manager, now=THURSDAY - 20 * MINUTE)
+
+    issue.refresh_from_db()
+    assert issue.deadline_warn_at == THURSDAY
+    assert scan_sla(now=THURSDAY + MINUTE).deadline_warnings == 1
