@@ -79,7 +79,7 @@ def test_the_fire_ranks_first_and_its_timeline_reads_from_the_question(
     page.goto(f"{live_server.url}/issues/{talked}/")
     timeline = page.locator(".timeline")
     expect(timeline.locator("li").first).to_contain_text(ASKED)
-    expect(timeline).to_contain_text({"en": "Daniel Cho took it", "ko": "Daniel Cho 님이 맡았습니다"}[language])
+    expect(timeline).to_contain_text({"en": "Daniel Cho took it", "ko": "Daniel Cho님이 맡았습니다"}[language])
     update = timeline.locator(".entry-public", has_text=WROTE)
     expect(update).to_contain_text({"en": "sent to 2 contacts", "ko": "연락처 2명에게 보냄"}[language])
     routine = timeline.locator(".entry-routine details").first
