@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -179,6 +179,11 @@ class Issue(models.Model):
                          include=["id", "severity", "ack_due_at", "ack_at_risk_at", "update_at_risk_at",
                                   "customer_deadline", "created_at"]),
             models.Index(fields=["customer", "status"], name="issue_customer_status"),
+            # A customer's page lists its latest resolved and closed issues (``selectors.past_issues``): read in
+            # this order from the index, not sorted from all of them (13 ms for a customer with 4,000 of them).
+            # Open issues are not in it: the clocks' writes never touch it.
+            models.Index(F("customer"), F("resolved_at").desc(), F("id").desc(),
+                         name="issue_customer_past", condition=~IS_OPEN),
             # The customers page: when did each customer last hear from us.
             models.Index(fields=["customer", "customer_last_heard_at"], name="issue_customer_last_heard"),
         ]

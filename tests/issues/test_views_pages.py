@@ -120,7 +120,7 @@ def test_the_customer_pages_run_a_fixed_number_of_queries(hana, customer, count,
 
     with django_assert_max_num_queries(4):
         assert hana.get(reverse("customer_list")).status_code == 200
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # its open issues as the inbox reads a page: their ids, then their rows
         assert hana.get(reverse("customer_detail", kwargs={"slug": "acme"})).status_code == 200
 
 
