@@ -233,7 +233,9 @@ class TeamAdmin(RecomputesClocks, admin.ModelAdmin):
     def save_model(self, request, obj, form, change) -> None:
         super().save_model(request, obj, form, change)
         if change and "calendar" in form.changed_data:
-            self.recompute(request, Issue.objects.filter(customer__team=obj, customer__calendar=None))
+            # Every customer's issues: clocks follow a customer's own calendar where it has one, but the owner's
+            # warning before a customer's deadline follows the team's working hours.
+            self.recompute(request, Issue.objects.filter(customer__team=obj))
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -347,8 +349,10 @@ class BusinessCalendarAdmin(RecomputesClocks, admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         if change:
             calendar = form.instance
-            self.recompute(request, Issue.objects.filter(
-                Q(customer__calendar=calendar) | Q(customer__calendar=None, customer__team__calendar=calendar)))
+            # Issues whose clocks count on it (a customer's own calendar, or its team's), and every issue of a team
+            # working on it: the owner's warning before a customer's deadline follows the team's hours.
+            self.recompute(request, Issue.objects.filter(Q(customer__calendar=calendar)
+                                                         | Q(customer__team__calendar=calendar)))
 
 
 class BasePolicyForm(forms.ModelForm):

@@ -24,7 +24,7 @@ from issues.scan import scan_sla
 from issues.templatetags.inloop import event_summary
 from notifications.compose import rendered
 from notifications.models import EmailKind, OutboundEmail
-from tests.factories import ContactFactory, make_issue
+from tests.factories import ContactFactory, UserFactory, make_issue
 from tests.issues.views_helpers import ago
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -268,3 +268,38 @@ def test_a_company_holiday_added_to_the_teams_calendar_brings_the_deadline_warni
     issue.refresh_from_db()
     assert issue.deadline_warn_at == THURSDAY
     assert scan_sla(now=THURSDAY + MINUTE).deadline_warnings == 1
+
+
+def test_moving_the_team_to_other_hours_moves_the_deadline_warning_of_a_customer_with_its_own_calendar(
+        client, issue, manager, customer, team, office_hours):
+    """Acme's clocks run on Acme's own calendar, but Hana works her team's hours: when the admin moves the team
+    to a calendar closed on the Friday before Acme's Monday deadline, the warning moves to Thursday. (The dates
+    are in the weeks ahead, as the admin's recompute runs now.)"""
+    def hours_like_the_office(name: str) -> BusinessCalendar:
+        return BusinessCalendar.objects.create(  # no public holidays: the story's days are working days
+            name=name, time_zone="Asia/Seoul", holiday_country="",
+            **{f"{day}_{edge}": getattr(office_hours, f"{day}_{edge}")
+               for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun") for edge in ("opens", "closes")})
+
+    today = timezone.now().astimezone(SEOUL)
+    monday = (today + timedelta(days=14 - today.weekday())).replace(hour=10, minute=0, second=0, microsecond=0)
+    friday, thursday = monday - timedelta(days=3), monday - timedelta(days=4)
+    team.calendar = hours_like_the_office("Team hours")
+    team.save()
+    customer.calendar = hours_like_the_office("Acme's own hours")
+    customer.save()
+    services.set_deadline(issue=issue, deadline=monday, by=manager)
+    issue.refresh_from_db()
+    assert issue.deadline_warn_at == friday
+    moved = hours_like_the_office("Office move week")
+    ClosedDay.objects.create(calendar=moved, date=friday.date(), name="Office move")
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    response = client.post(reverse("admin:issues_team_change", args=[team.pk]), {
+        "name": team.name, "lead": team.lead_id or "", "members": list(team.members.values_list("pk", flat=True)),
+        "calendar": moved.pk, "email": team.email, "default_severity": team.default_severity,
+        "escalation_contact": ""})
+
+    assert response.status_code == 302
+    issue.refresh_from_db()
+    assert issue.deadline_warn_at == thursday
