@@ -7,8 +7,9 @@ time, spent while it held its row locks. Here PostgreSQL receives a batch's rows
 loading path: no SQL to parse per value), straight into the table — where a unique key may already be
 taken, in a savepoint first — or into a temporary staging table when a key was taken after all
 (``INSERT … SELECT … ON CONFLICT DO NOTHING``) or when rows are updated (``UPDATE … FROM``). SQLite, in
-process, takes multi-row statements. The columns not given take their model defaults. What is written, to whom and under which key is decided elsewhere
-(``notifications.emails``, ``notifications.recipients``, ``issues.scan``): this module writes what it is given.
+process, takes multi-row statements. The columns not given take their model defaults. What is written, to
+whom and under which key is decided elsewhere (``notifications.emails``, ``notifications.recipients``,
+``issues.scan``): this module writes what it is given.
 """
 
 from __future__ import annotations

@@ -249,7 +249,6 @@ class Issue(models.Model):
         self.waiting_ends_at = clocks.waiting.ends_at
 
 
-
 class IssueText(models.Model):
     """Each issue's title and description as the search reads them on PostgreSQL: a copy the database keeps
     itself (triggers of migration 0019), beside which the text indexes live, so that writing an issue's

@@ -33,7 +33,8 @@ def customer_detail(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     if refused := only_get(request):
         return refused
-    issues = selectors.SortedPages(selectors.inbox(request.user, InboxQuery(customer=slug), now=now))[:OPEN_ISSUES_SHOWN]
+    open_issues = selectors.inbox(request.user, InboxQuery(customer=slug), now=now)
+    issues = selectors.SortedPages(open_issues)[:OPEN_ISSUES_SHOWN]
     past = list(selectors.past_issues(request.user, customer)[:PAST_ISSUES_SHOWN + 1])
     return render(request, "issues/customer_detail.html", {
         "customer": customer,
