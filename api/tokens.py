@@ -70,9 +70,15 @@ def revoke_token(*, user, token_id: int, now: datetime | None = None) -> ApiToke
     token = ApiToken.objects.filter(pk=token_id, user=user).first()
     if token is None:
         return None
-    ApiToken.objects.filter(pk=token.pk, revoked_at=None).update(revoked_at=now or timezone.now())
+    revoke(ApiToken.objects.filter(pk=token.pk), now=now)
     token.refresh_from_db(fields=["revoked_at"])
     return token
+
+
+def revoke(tokens: QuerySet, *, now: datetime | None = None) -> int:
+    """Revoke these tokens (a person's own, or an admin's choice); one revoked already keeps its time.
+    Returns how many were revoked now."""
+    return tokens.filter(revoked_at=None).update(revoked_at=now or timezone.now())
 
 
 def recognise(secret: str) -> ApiToken | None:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from api.models import ApiToken
 from api.tokens import hashed, recognise, touch
 from tests.api.conftest import Api
-from tests.factories import make_api_token
+from tests.factories import UserFactory, make_api_token
 
 pytestmark = pytest.mark.django_db
 SECRET = re.compile(r"inl_[A-Za-z0-9_-]{43}")
@@ -103,3 +103,19 @@ def test_use_is_noted_at_most_once_a_minute(hana, manager):
     ApiToken.objects.filter(pk=token.pk).update(last_used_at=stale.last_used_at)
     touch(stale)
     assert ApiToken.objects.get(pk=token.pk).last_used_at > first
+
+
+def test_an_admin_revokes_chosen_tokens_at_once_and_one_revoked_earlier_keeps_its_time(manager, colleague):
+    leaked, others = make_api_token(manager), make_api_token(colleague)
+    old = recognise(make_api_token(manager))
+    earlier = timezone.now() - timedelta(days=3)
+    ApiToken.objects.filter(pk=old.pk).update(revoked_at=earlier)
+    admin = Client()
+    admin.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+
+    response = admin.post(reverse("admin:api_apitoken_changelist"),
+                          {"action": "revoke", "_selected_action": [recognise(leaked).pk, old.pk]}, follow=True)
+
+    assert "1 token revoked." in response.content.decode()
+    assert recognise(leaked) is None and recognise(others) is not None
+    assert ApiToken.objects.get(pk=old.pk).revoked_at == earlier
