@@ -104,8 +104,8 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
         # A scan that comes late finds some already overdue: the breach notice says it all, no reminder.
         issues = list(_load(ids, only=BURST_COLUMNS).filter(**{f"{columns.due}__gt": now}))
         held = reminder_holds(issues, ClockSetups(issues), columns.due, now=now)
-        _record(issues, EventKind.CLOCK_WARNED, clock, now=now, extra=_queued_for(held))
-        emails.at_risk_reminders(issues, clock, now=now, not_before=held)
+        told = emails.at_risk_reminders(issues, clock, now=now, not_before=held)
+        _record(issues, EventKind.CLOCK_WARNED, clock, now=now, extra=_merged(_queued_for(held), _emails(told)))
         webhooks.clock_events("clock.at_risk", [(i.pk, clock, getattr(i, columns.due), getattr(i, columns.started))
                                                 for i in issues], now=now)
     return len(issues), seen
@@ -129,8 +129,9 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
         rollups.breaches_recorded(ids, clock, at=now)  # the dashboard's compliance counts them, in this transaction
         raised = _severity_raised_past_due(issues, columns)
         held = breach_notice_holds(issues, setups, now=now)
-        _record(issues, EventKind.CLOCK_BREACHED, clock, now=now, extra=_merged(raised, _queued_for(held)))
-        emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
+        told = emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
+        _record(issues, EventKind.CLOCK_BREACHED, clock, now=now,
+                extra=_merged(raised, _queued_for(held), _emails(told)))
         webhooks.clock_events("clock.breached", [(i.pk, clock, getattr(i, columns.due), getattr(i, columns.started))
                                                  for i in issues], now=now)
     return len(issues), seen
@@ -180,13 +181,15 @@ def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
             issue.auto_email_due_at = sla.auto_email_due(issue.stored_clocks().update, issue.auto_emails_sent,
                                                          now, rules, calendar)
             next_update_at[issue.pk] = issue.auto_email_due_at
-        burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
-            (issue.pk, EventKind.AUTO_STATUS_EMAIL, now, True, Clock.UPDATE,
-             {"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat()})
-            for issue in issues
-        ])
         heard = emails.auto_status(issues, now=now, next_update_at=next_update_at,
                                    latest_update={issue.pk: issue.latest_update_id for issue in issues})
+        told = _emails(heard)
+        burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
+            (issue.pk, EventKind.AUTO_STATUS_EMAIL, now, True, Clock.UPDATE,
+             {"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat(),
+              **told.get(issue.pk, {})})
+            for issue in issues
+        ])
         # One statement for the batch, one new version of each row (the rows are locked: nobody moved them since
         # they were read): the count, the next due time, and "last heard", which moves only where a contact
         # receives updates (an email nobody gets is not news).
@@ -414,6 +417,12 @@ def _next_opening(issue: Issue, setups: ClockSetups, now: datetime) -> datetime 
 def _queued_for(holds: dict[int, datetime]) -> dict[int, dict]:
     """What the timeline keeps of a held email: when it goes, so the line can say so."""
     return {pk: {"queued_for": emails.iso(at)} for pk, at in holds.items()}
+
+
+def _emails(told: dict[int, dict[str, list[str]]]) -> dict[int, dict]:
+    """Who a step's emails went to, kept on the step's own line of the timeline (``issues.story`` shows them
+    under it): {kind: [addresses]}."""
+    return {pk: {"emails": kinds} for pk, kinds in told.items()}
 
 
 def _merged(*extras: dict[int, dict]) -> dict[int, dict]:

@@ -7,7 +7,8 @@ bookkeeping. ``arrange`` groups the same events, without another query:
 - the opening (the description the issue was opened with) stays on top, where a conversation starts;
   the rest stays newest first, so the latest word sits right under the compose box;
 - each email is folded into the change that caused it (written in the same transaction, so at the same
-  instant), and each delivery into the email it delivered: "sent to 2 contacts";
+  instant; the scan's lines carry their emails' recipients themselves), and each delivery into the email
+  it delivered: "sent to 2 contacts";
 - routine clock lines (started, rescheduled, paused, warned, ...) are gathered behind one toggle per run;
   a breach, an escalation or a broken promise stays in sight.
 """
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from issues.models import EventKind, IssueEvent
+from notifications.models import LISTING_KINDS
 
 EMAIL_LINES = {EventKind.EMAIL_QUEUED, EventKind.EMAIL_SENT}
 # Bookkeeping of the clocks: gathered behind a toggle. What someone must act on is not in this set.
@@ -40,7 +42,11 @@ class Mail:
     sent: set[str] = field(default_factory=set)
 
     @property
-    def delivered(self) -> list[tuple[str, bool]]:
+    def delivered(self) -> list[tuple[str, bool | None]]:
+        """Each recipient, and whether it was sent yet (None: an email about several issues, whose delivery is
+        on no one issue's timeline)."""
+        if self.kind in LISTING_KINDS:
+            return [(address, None) for address in self.recipients]
         return [(address, address in self.sent) for address in self.recipients]
 
 
@@ -94,6 +100,11 @@ def _fold_emails(chronological: Iterable[IssueEvent]) -> list[Entry]:
             continue
         entry = Entry(event)
         entries.append(entry)
+        # The scan keeps who its emails went to on its own line: {kind: [addresses]}.
+        for kind, addresses in (data.get("emails") or {}).items():
+            mail = Mail(kind, list(addresses))
+            entry.mails.append(mail)
+            queued.update({(mail.kind, address): mail for address in mail.recipients})
         current = cause.get(event.at)
         # The latest person's change at that instant wins over the clock lines written with it.
         if event.kind not in EMAIL_LINES and (current is None or event.kind not in MACHINE

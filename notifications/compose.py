@@ -32,6 +32,7 @@ from notifications.models import (
     AUTO_REPLIED_KINDS,
     CUSTOMER_KINDS,
     HUMAN_KINDS,
+    LISTING_KINDS,
     OutboundEmail,
 )
 
@@ -79,6 +80,8 @@ def rendered(row: OutboundEmail) -> OutboundEmail:
 
 def load_lookups(rows: list[OutboundEmail]) -> Lookups:
     issue_ids = {row.issue_id for row in rows if row.issue_id}
+    # An email listing several issues (a breach notice of a burst) names them in its context.
+    issue_ids |= {line["id"] for row in rows if row.kind in LISTING_KINDS for line in row.context.get("issues", [])}
     user_ids = {row.context["actor"] for row in rows if row.context.get("actor")}
     event_ids = {row.context[key] for row in rows for key in ("event", "latest_event") if row.context.get(key)}
     return Lookups(

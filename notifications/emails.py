@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db.models import F, FilteredRelation, Q
 
@@ -86,17 +87,16 @@ def resolved(issue: Issue, *, body: str) -> int:
 
 
 def auto_status(issues: list[Issue], *, now: datetime, latest_update: dict[int, int | None],
-                next_update_at: dict[int, datetime]) -> set[int]:
+                next_update_at: dict[int, datetime]) -> dict[int, dict[str, list[str]]]:
     """The k-th automatic "keep you in the loop" email of each issue's update cycle (k already counted).
-    Returns the issues whose customer was written to."""
-    written = _to_customers(
+    Returns who was written to, per issue: the scan notes it on the automatic email's own line."""
+    return _to_customers(
         issues, EmailKind.AUTO_STATUS, now=now,
         key=lambda i: f"auto:{i.pk}:{stamp(i.update_started_at)}:{i.auto_emails_sent}",
         context=lambda i: {"automatic": True, "number": i.auto_emails_sent, "latest_event": latest_update.get(i.pk),
                            "next_update_at": iso(next_update_at[i.pk])},
-        queue=_queue_and_note_batch,
+        queue=_queue_batch,
     )
-    return {row.issue_id for row in written}
 
 
 def _next_update(issue: Issue) -> dict:
@@ -155,8 +155,10 @@ def waits_ended(issues: list[Issue], *, now: datetime) -> int:
     return len(_queue_and_note_all(emails, now=now))
 
 
-def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_before: dict[int, datetime]) -> int:
-    """One reminder per issue and clock cycle, to whoever must act: the owner, else a stand-in."""
+def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime,
+                      not_before: dict[int, datetime]) -> dict[int, dict[str, list[str]]]:
+    """One reminder per issue and clock cycle, to whoever must act: the owner, else a stand-in. Returns who was
+    told, per issue: the scan notes it on the warning's own line."""
     columns = CLOCK_COLUMNS[clock]
     found = recipients.reach(issues, at=now)
     emails = []
@@ -166,24 +168,47 @@ def at_risk_reminders(issues: list[Issue], clock: str, *, now: datetime, not_bef
             key=f"warn:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
             context={"clock": clock, "due_at": iso(getattr(issue, columns.due))}, not_before=not_before.get(issue.pk),
         )
-    return len(_queue_and_note_batch(emails, now=now))
+    return _queue_batch(emails, now=now)
+
+
+# A person told of this many breaches by one batch of the scan (a burst: a beat outage, a mass import, a policy
+# edit) gets one notice listing them, not one email each; it lists the first LISTED, theirs to answer first.
+LISTING_FROM = 3
+LISTED = 25
 
 
 def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: dict[int, dict],
-                   not_before: dict[int, datetime]) -> int:
-    """One notice per person per clock cycle: whoever must act, and the team lead added (never instead)."""
+                   not_before: dict[int, datetime]) -> dict[int, dict[str, list[str]]]:
+    """One notice per person per clock cycle: whoever must act, and the team lead added (never instead). A
+    person with LISTING_FROM or more of a batch's breaches (held alike) hears once, in a notice listing them,
+    named after the first of them as its own notice would be: twice is still once. Returns who was told, per
+    issue: the scan notes it on the breach's own line."""
     columns = CLOCK_COLUMNS[clock]
     found = recipients.reach(issues, at=now)
-    emails = []
+    theirs = defaultdict(list)  # (person, held until) -> [(issue, why they are told)], in the batch's order
     for issue in issues:
-        reach = found[issue.pk]
-        emails += _staff_emails(
-            issue, EmailKind.BREACH, _unique(reach.responsible() + reach.lead_part()), reach,
-            key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
-            not_before=not_before.get(issue.pk),
-            context={"clock": clock, "due_at": iso(getattr(issue, columns.due)), **raised.get(issue.pk, {})},
-        )
-    return len(_queue_and_note_batch(emails, now=now))
+        for person in _unique(found[issue.pk].responsible() + found[issue.pk].lead_part()):
+            if person.user.email:
+                theirs[person.user.pk, not_before.get(issue.pk)].append((issue, person))
+    emails, covers = [], {}
+    for (_pk, held), told in theirs.items():
+        keys = [f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}" for issue, _ in told]
+        if len(told) < LISTING_FROM:
+            for key, (issue, person) in zip(keys, told, strict=True):
+                emails += _staff_emails(issue, EmailKind.BREACH, [person], found[issue.pk], key=key, not_before=held,
+                                        context={"clock": clock, "due_at": iso(getattr(issue, columns.due)),
+                                                 **raised.get(issue.pk, {})})
+            continue
+        lines = sorted(({"id": issue.pk, "due_at": iso(getattr(issue, columns.due)), "raised": issue.pk in raised,
+                         **person.context(found[issue.pk])} for issue, person in told),
+                       key=lambda line: (not line["is_owner"], line["due_at"], line["id"]))
+        user = told[0][1].user
+        emails.append(Email(recipient=user.email, recipient_name=person_name(user), language=Profile.language_of(user),
+                            kind=EmailKind.BREACHES, dedupe_key=f"{keys[0]}:{user.pk}", not_before=held,
+                            context={"clock": clock, "count": len(lines),
+                                     "yours": sum(line["is_owner"] for line in lines), "issues": lines[:LISTED]}))
+        covers[emails[-1].dedupe_key] = [issue.pk for issue, _ in told]
+    return _queue_batch(emails, now=now, covers=covers)
 
 
 def deadline_warnings(issues: list[Issue], *, now: datetime, not_before: dict[int, datetime]) -> int:
@@ -284,9 +309,9 @@ def update_recipients(issues: Iterable[Issue], *, include_muted: bool = False) -
 
 
 def _to_customers(issues: list[Issue], kind: str, *, now: datetime, key, context, include_muted: bool = False,
-                  to: dict[int, list[Contact]] | None = None, queue: Callable[..., list] | None = None) -> list:
-    """Queue one email per recipient of each issue; returns the rows written (none: nobody heard). ``queue``:
-    how they are written (``_queue_and_note_batch`` for a scan's batch)."""
+                  to: dict[int, list[Contact]] | None = None, queue: Callable[..., Any] | None = None) -> Any:
+    """Queue one email per recipient of each issue; returns what ``queue`` does: by default the rows written and
+    noted (none: nobody heard), for a scan's batch who was told per issue (``_queue_batch``)."""
     to = update_recipients(issues, include_muted=include_muted) if to is None else to
     emails = [
         Email(recipient=contact.email, recipient_name=contact.name, language=contact.language, kind=kind,
@@ -341,15 +366,18 @@ def _queue_and_note_all(emails: list[Email], *, now: datetime) -> list[OutboundE
     return written
 
 
-def _queue_and_note_batch(emails: list[Email], *, now: datetime) -> list[burst.Queued]:
-    """The same for a scan's batch, thousands of emails at a time: the same rows and notes, written set-based
-    (``issues.burst``)."""
-    written = burst.enqueue(emails, now=now)
-    burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
-        (issue_id, EventKind.EMAIL_QUEUED, now, False, kind, {"kind": kind, "recipients": addresses})
-        for (issue_id, kind), addresses in _told(written).items()
-    ])
-    return written
+def _queue_batch(emails: list[Email], *, now: datetime,
+                 covers: dict[str, list[int]] | None = None) -> dict[int, dict[str, list[str]]]:
+    """Queue a scan's batch of emails, thousands at a time, set-based (``issues.burst``). Who was told is
+    returned per issue and kind, for the step to note on its own line of each timeline (one line per issue, not
+    one more per email, as ``_queue_and_note_all`` writes). `covers`: the issues an email lists, where it is
+    about several."""
+    told: dict[int, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for row in burst.enqueue(emails, now=now):
+        for issue_id in (covers or {}).get(row.dedupe_key, [row.issue_id]):
+            if issue_id is not None:
+                told[issue_id][row.kind].append(row.recipient)
+    return {issue_id: dict(kinds) for issue_id, kinds in told.items()}
 
 
 def _told(written: list) -> dict[tuple[int, str], list[str]]:

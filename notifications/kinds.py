@@ -160,6 +160,25 @@ def _clock_context(context: dict, lookups: Lookups, language: str) -> dict:
             **_told_context(context), **raised}
 
 
+def _breaches_context(context: dict, lookups: Lookups, language: str) -> dict:
+    """A burst's breaches told to one person at once (``emails.breach_notices``): the first ones listed, theirs to
+    answer first, each with its customer, due time and why this person hears of it; the rest behind one link."""
+    lines = []
+    for line in context.get("issues", []):
+        issue = lookups.issues.get(line["id"])
+        if issue is None:  # deleted since: nothing to open
+            continue
+        lines.append({"reference": issue.reference, "title": issue.title, "customer": issue.customer.name,
+                      "url": issue_link(issue.pk), "compose_url": issue_link(issue.pk, compose=True),
+                      "due": _moment(line["due_at"]), "raised": line.get("raised", False),
+                      "owner": person(issue.owner, language) if issue.owner_id else "", "severity_label": Severity(issue.severity).label,
+                      "severity_colour": SEVERITY_COLOURS[issue.severity], **_told_context(line)})
+    count = context.get("count", len(lines))
+    return {"clock_name": Clock(context["clock"]).label, "issues": lines, "count": count,
+            "yours": context.get("yours", 0), "more": max(count - len(context.get("issues", [])), 0),
+            "overdue_url": site_url(f"{reverse('inbox')}?clock=breached")}
+
+
 def _digest_lines(section: dict) -> list[dict]:
     return [{**line, "url": issue_link(line["id"]), "due": _moment(line["due"]), "since": _moment(line.get("since")),
              "severity_label": Severity(line["severity"]).label, "severity_colour": SEVERITY_COLOURS[line["severity"]]}
@@ -287,6 +306,7 @@ CONTEXT_FOR_KIND = {
     EmailKind.RED_ISSUE: _actor_context,
     EmailKind.AT_RISK: _clock_context,
     EmailKind.BREACH: _clock_context,
+    EmailKind.BREACHES: _breaches_context,
     EmailKind.DIGEST: _digest_context,
     EmailKind.RECEIPT: lambda c, lookups, language: {"due_at": _moment(c.get("due_at"))},
     EmailKind.CUSTOMER_MESSAGE: _customer_message_context,

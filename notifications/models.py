@@ -23,6 +23,7 @@ class EmailKind(models.TextChoices):
     ASSIGNED = "assigned", _("assigned")
     AT_RISK = "at_risk", _("at-risk reminder")
     BREACH = "breach", _("breach notice")
+    BREACHES = "breaches", _("breach notice listing several issues")
     RED_ISSUE = "red_issue", _("red issue")
     REOPENED = "reopened", _("reopened")
     DIGEST = "digest", _("daily digest")
@@ -49,6 +50,9 @@ CUSTOMER_KINDS = frozenset({EmailKind.ACKNOWLEDGED, EmailKind.PUBLIC_UPDATE, Ema
 # Outlook not to send out-of-office answers (X-Auto-Response-Suppress).
 AUTO_REPLIED_KINDS = frozenset({EmailKind.RECEIPT})
 HUMAN_KINDS = frozenset({EmailKind.ACKNOWLEDGED, EmailKind.PUBLIC_UPDATE, EmailKind.RESOLVED})
+# Kinds about several issues at once: noted on each issue's timeline when queued, but about no one issue, so no
+# issue's timeline says when they were sent.
+LISTING_KINDS = frozenset({EmailKind.BREACHES})
 
 
 class OutboundEmail(models.Model):

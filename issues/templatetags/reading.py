@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 
 from issues import story
 from issues.templatetags.inloop import span
-from notifications.models import CUSTOMER_KINDS, EmailKind
+from notifications.models import CUSTOMER_KINDS, LISTING_KINDS, EmailKind
 
 register = template.Library()
 
@@ -55,7 +55,9 @@ def mail_line(mail: story.Mail) -> str:
     what = EmailKind(mail.kind).label if mail.kind in EmailKind.values else mail.kind
     n, sent = len(mail.recipients), len(mail.sent & set(mail.recipients))
     to_contacts = mail.kind in CUSTOMER_KINDS
-    if sent == n:
+    if mail.kind in LISTING_KINDS:  # about several issues: its delivery is not on this issue's timeline
+        text = ngettext("to %(n)d colleague", "to %(n)d colleagues", n)
+    elif sent == n:
         text = (ngettext("sent to %(n)d contact", "sent to %(n)d contacts", n) if to_contacts
                 else ngettext("sent to %(n)d colleague", "sent to %(n)d colleagues", n))
     elif sent == 0:

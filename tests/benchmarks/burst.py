@@ -11,8 +11,9 @@ lead, a contact per customer who follows its issues; each issue described in abo
 customers write), a share of the update clocks falls due at once and
 the benchmark prints:
   (a) the scan when nothing is due (median of 30, and its queries);
-  (b) the scan: flag, Breach rows, timeline events, the owner's and the lead's notices, the automatic
-      status emails and their timeline notes; rows written, peak memory of the process;
+  (b) the scan: flag, Breach rows, timeline events (each naming who its emails went to), the owner's and the
+      lead's notices (one per person and batch, listing their breaches), the automatic status emails; rows
+      written, peak memory of the process;
   (c) the floor: the same rows written by INSERT … SELECT / UPDATE statements in the database alone (no
       rules, no Python per row), rolled back; (b) / (c);
   (d) with --peer: django-helpdesk (installed from PyPI into a scratch virtualenv, never into this project)
@@ -67,6 +68,8 @@ def main() -> None:
     parser.add_argument("--peer", action="store_true", help="also time django-helpdesk's escalate_tickets")
     parser.add_argument("--peer-venv", default=os.path.join(tempfile.gettempdir(), "inloop-peer-venv"))
     parser.add_argument("--scanners", type=int, default=0, help="also run K scans at once (e)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="after the runs, profile one more burst and print its N costliest functions")
     args = parser.parse_args()
 
     import django
@@ -194,6 +197,9 @@ class Bench:
         if self.args.scanners:
             self.fall_due()
             self.scanners(at)
+        if self.args.profile:
+            self.fall_due()
+            profiled(scan, self.args.profile)
 
     def scanners(self, at) -> None:
         """K scans at once, each in its own thread and connection, as K beats or workers would."""
@@ -233,6 +239,16 @@ def timed(work) -> tuple[float, int, float]:
         work()
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return elapsed * 1000, len(queries), cpu * 1000
+
+
+def profiled(work, lines: int) -> None:
+    """Where one burst's time in this process goes: the costliest functions, by their own time."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
 
 
 def reset_peak_memory() -> None:
@@ -284,6 +300,7 @@ def exactly_once() -> str:
 # --- the floor: the same rows, written by the database alone -------------------------------------------
 
 FLOOR_COUNTS: dict = {}
+SCAN_BATCH = 2000  # issues.scan.BATCH_SIZE: a person's notice lists their breaches of one batch
 STAMP = """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+00:00'"""
 FLOOR = [
     # the claim: flag the newly overdue
@@ -293,29 +310,35 @@ FLOOR = [
         escalate_at, escalated_to, repeats)
         SELECT id, 'update', severity, update_started_at, update_due_at, %(at)s, %(at)s + interval '2 hours', '', 0
         FROM issues_issue WHERE update_breached_at = %(at)s ON CONFLICT DO NOTHING"""),
+    # the breach's line names who was told (the owner and the lead, each in a notice listing their breaches)
     ("breach events", f"""INSERT INTO issues_issueevent (issue_id, kind, at, public, body, old_value, new_value, data)
-        SELECT id, 'clock_breached', %(at)s, false, '', '', 'update',
-            jsonb_build_object('clock', 'update', 'due_at', {STAMP.format('update_due_at')})
-        FROM issues_issue WHERE update_breached_at = %(at)s"""),
-    ("breach notices", f"""INSERT INTO notifications_outboundemail (recipient, recipient_name, language, context,
-            subject, body_text, body_html, headers, kind, issue_id, dedupe_key, message_id, status, attempts,
-            next_attempt_at, last_error, bounce_pending, created_at)
-        SELECT person.email, person.username, 'en', jsonb_build_object('clock', 'update', 'due_at',
-                {STAMP.format('issue.update_due_at')}, 'role', part.role, 'is_owner', part.role = 'owner',
-                'owner_gone', false, 'unowned', false),
-            '', '', '', '{{}}', 'breach', issue.id,
-            'breach:' || issue.id || ':update:' || {STAMP.format('issue.update_started_at')} || ':' || person.id,
-            '<' || md5(random()::text || issue.id || person.id) || '@inloop.localhost>', 'pending', 0, %(at)s, '',
-            false, %(at)s
+        SELECT issue.id, 'clock_breached', %(at)s, false, '', '', 'update',
+            jsonb_build_object('clock', 'update', 'due_at', {STAMP.format('issue.update_due_at')}, 'emails',
+                jsonb_build_object('breaches', jsonb_build_array(owner.email, lead.email)))
         FROM issues_issue AS issue JOIN issues_customer AS customer ON customer.id = issue.customer_id
             JOIN issues_team AS team ON team.id = customer.team_id
-            CROSS JOIN LATERAL (VALUES ('owner', issue.owner_id), ('lead', team.lead_id)) AS part(role, person_id)
+            JOIN auth_user AS owner ON owner.id = issue.owner_id JOIN auth_user AS lead ON lead.id = team.lead_id
+        WHERE issue.update_breached_at = %(at)s"""),
+    # one notice per person and batch of the scan, listing the first 25 of their breaches
+    ("breach notices", f"""INSERT INTO notifications_outboundemail (recipient, recipient_name, language, context,
+            subject, body_text, body_html, headers, kind, dedupe_key, message_id, status, attempts,
+            next_attempt_at, last_error, bounce_pending, created_at)
+        SELECT person.email, person.username, 'en', jsonb_build_object('clock', 'update', 'count', count(*),
+                'yours', count(*) FILTER (WHERE part.role = 'owner'), 'issues', to_jsonb((array_agg(
+                    jsonb_build_object('id', due.id, 'due_at', {STAMP.format('due.update_due_at')}, 'raised', false,
+                        'role', part.role, 'is_owner', part.role = 'owner', 'owner_gone', false, 'unowned', false)
+                    ORDER BY due.id))[1:25])),
+            '', '', '', '{{}}', 'breaches',
+            'breach:' || min(due.id) || ':update:' || min({STAMP.format('due.update_started_at')}) || ':' || person.id,
+            '<' || md5(random()::text || person.id) || '@inloop.localhost>', 'pending', 0, %(at)s, '', false, %(at)s
+        FROM (SELECT issue.id, issue.update_due_at, issue.update_started_at, issue.owner_id, team.lead_id,
+                  (row_number() OVER (ORDER BY issue.id) - 1) / {SCAN_BATCH} AS batch
+              FROM issues_issue AS issue JOIN issues_customer AS customer ON customer.id = issue.customer_id
+                  JOIN issues_team AS team ON team.id = customer.team_id
+              WHERE issue.update_breached_at = %(at)s) AS due
+            CROSS JOIN LATERAL (VALUES ('owner', due.owner_id), ('lead', due.lead_id)) AS part(role, person_id)
             JOIN auth_user AS person ON person.id = part.person_id
-        WHERE issue.update_breached_at = %(at)s ON CONFLICT DO NOTHING"""),
-    ("breach notes", """INSERT INTO issues_issueevent (issue_id, kind, at, public, body, old_value, new_value, data)
-        SELECT issue_id, 'email_queued', %(at)s, false, '', '', 'breach',
-            jsonb_build_object('kind', 'breach', 'recipients', jsonb_agg(recipient ORDER BY id))
-        FROM notifications_outboundemail WHERE created_at = %(at)s AND kind = 'breach' GROUP BY issue_id"""),
+        GROUP BY person.id, person.email, person.username, due.batch ON CONFLICT DO NOTHING"""),
     # one new version of each row, as the scan writes: counted, next due, and heard where a contact receives
     ("automatic emails counted", """UPDATE issues_issue SET auto_emails_sent = auto_emails_sent + 1,
         last_auto_email_at = %(at)s, auto_email_due_at = %(at)s + interval '1 day',
@@ -323,11 +346,6 @@ FLOOR = [
             WHERE contact.customer_id = issues_issue.customer_id AND contact.follows_all_issues
             AND contact.receives_updates AND contact.undeliverable_at IS NULL) THEN %(at)s ELSE customer_last_heard_at END
         WHERE resolved_at IS NULL AND auto_email_due_at <= %(at)s"""),
-    ("automatic email events", f"""INSERT INTO issues_issueevent (issue_id, kind, at, public, body, old_value,
-            new_value, data)
-        SELECT id, 'auto_status_email', %(at)s, true, '', '', 'update', jsonb_build_object('number',
-            auto_emails_sent, 'next_update_at', {STAMP.format('auto_email_due_at')})
-        FROM issues_issue WHERE last_auto_email_at = %(at)s"""),
     ("automatic emails", f"""INSERT INTO notifications_outboundemail (recipient, recipient_name, language, context,
             subject, body_text, body_html, headers, kind, issue_id, contact_id, dedupe_key, message_id, status,
             attempts, next_attempt_at, last_error, bounce_pending, created_at)
@@ -341,11 +359,16 @@ FLOOR = [
         FROM issues_issue AS issue JOIN issues_contact AS contact ON contact.customer_id = issue.customer_id
             AND contact.follows_all_issues AND contact.receives_updates AND contact.undeliverable_at IS NULL
         WHERE issue.last_auto_email_at = %(at)s ON CONFLICT DO NOTHING"""),
-    ("automatic email notes", """INSERT INTO issues_issueevent (issue_id, kind, at, public, body, old_value,
+    # the automatic email's line names who it went to
+    ("automatic email events", f"""INSERT INTO issues_issueevent (issue_id, kind, at, public, body, old_value,
             new_value, data)
-        SELECT issue_id, 'email_queued', %(at)s, false, '', '', 'auto_status',
-            jsonb_build_object('kind', 'auto_status', 'recipients', jsonb_agg(recipient ORDER BY id))
-        FROM notifications_outboundemail WHERE created_at = %(at)s AND kind = 'auto_status' GROUP BY issue_id"""),
+        SELECT issue.id, 'auto_status_email', %(at)s, true, '', '', 'update', jsonb_build_object('number',
+            issue.auto_emails_sent, 'next_update_at', {STAMP.format('issue.auto_email_due_at')}, 'emails',
+            jsonb_build_object('auto_status', sent.recipients))
+        FROM issues_issue AS issue JOIN (SELECT issue_id, jsonb_agg(recipient ORDER BY id) AS recipients
+            FROM notifications_outboundemail WHERE created_at = %(at)s AND kind = 'auto_status' GROUP BY issue_id
+        ) AS sent ON sent.issue_id = issue.id
+        WHERE issue.last_auto_email_at = %(at)s"""),
 ]
 
 
@@ -354,6 +377,9 @@ def floor(at) -> None:
     foreign keys are checked at commit: a rolled-back floor would skip that)."""
     from django.db import connection, transaction
 
+    from issues.scan import BATCH_SIZE
+
+    assert BATCH_SIZE == SCAN_BATCH, "the floor's batches are the scan's"
     with transaction.atomic(), connection.cursor() as cursor:
         for name, sql in FLOOR:
             t0 = time.perf_counter()

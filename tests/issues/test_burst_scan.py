@@ -82,10 +82,12 @@ def test_a_burst_queues_each_notice_and_automatic_email_under_its_cycles_key_in_
         }
     assert queued == expected
     for issue in (red, orange):
-        notes = {event.new_value: event.data["recipients"]
-                 for event in issue.events.filter(kind=EventKind.EMAIL_QUEUED, at=SATURDAY)}
-        assert notes == {EmailKind.BREACH: [manager.email, lead.email],
-                         EmailKind.AUTO_STATUS: [contact.email, minji.email]}
+        # Who heard is kept on the breach's and the automatic email's own lines, not on lines of their own.
+        told = {event.kind: event.data["emails"] for event in issue.events.filter(at=SATURDAY, kind__in=[
+            EventKind.CLOCK_BREACHED, EventKind.AUTO_STATUS_EMAIL])}
+        assert told == {EventKind.CLOCK_BREACHED: {EmailKind.BREACH: [manager.email, lead.email]},
+                        EventKind.AUTO_STATUS_EMAIL: {EmailKind.AUTO_STATUS: [contact.email, minji.email]}}
+        assert not issue.events.filter(kind=EventKind.EMAIL_QUEUED, at=SATURDAY).exists()
         issue.refresh_from_db()
         assert (issue.auto_emails_sent, issue.customer_last_heard_at) == (1, SATURDAY)
     assert scan_sla(now=SATURDAY + MINUTE).breaches == 0  # twice is once
@@ -120,7 +122,11 @@ def test_a_burst_runs_as_many_queries_for_forty_breaches_as_for_three(customer, 
 
     assert (three.breaches, three.auto_emails, forty.breaches, forty.auto_emails) == (3, 3, 40, 40)
     assert few == many
-    assert OutboundEmail.objects.filter(kind=EmailKind.BREACH).count() == 2 * 43  # owner and lead
+    # Three breaches and forty at once: the owner and the lead each get one notice per scan, listing them.
+    listed = OutboundEmail.objects.filter(kind=EmailKind.BREACHES).order_by("pk").values_list("recipient", "context")
+    assert [(recipient, context["count"]) for recipient, context in listed] == [
+        (manager.email, 3), (lead.email, 3), (manager.email, 40), (lead.email, 40)]
+    assert not OutboundEmail.objects.filter(kind=EmailKind.BREACH).exists()
 
 
 # --- the claim is the conditional UPDATE -------------------------------------------------------------------
@@ -173,17 +179,24 @@ def four_scanners(*, now: datetime, batch_size: int | None = None) -> tuple[floa
     return time.perf_counter() - started, errors
 
 
-def assert_each_breach_exactly_once(count: int) -> None:
-    """Every breach, its event, its notices, its automatic email and their notes: once each, none missing."""
+def assert_each_breach_exactly_once(count: int, *, owner, lead) -> None:
+    """Every breach, its event, its automatic email: once each, none missing; the owner and the lead told of each
+    breach once, in a notice listing it, and the notes of who heard on the breach's and the email's own lines."""
     assert Counter(Counter(Breach.objects.values_list("issue", "clock", "cycle_started_at")).values()) == {1: count}
     for kind in (EventKind.CLOCK_BREACHED, EventKind.AUTO_STATUS_EMAIL):
         assert Counter(Counter(IssueEvent.objects.filter(kind=kind).values_list("issue", flat=True)).values()) == {
             1: count}
-    emails = Counter(OutboundEmail.objects.values_list("issue", "kind", "recipient"))
-    assert Counter(kind for _, kind, _ in emails) == {EmailKind.BREACH: 2 * count, EmailKind.AUTO_STATUS: count}
-    assert set(emails.values()) == {1}
-    notes = Counter(IssueEvent.objects.filter(kind=EventKind.EMAIL_QUEUED).values_list("issue", "new_value"))
-    assert len(notes) == 2 * count and set(notes.values()) == {1}
+    automatic = Counter(OutboundEmail.objects.filter(kind=EmailKind.AUTO_STATUS).values_list("issue", flat=True))
+    assert len(automatic) == count and set(automatic.values()) == {1}
+    listed = Counter()
+    for recipient, context in OutboundEmail.objects.filter(kind=EmailKind.BREACHES).values_list("recipient", "context"):
+        listed[recipient] += context["count"]
+    assert listed == {owner.email: count, lead.email: count}
+    told = IssueEvent.objects.filter(kind=EventKind.CLOCK_BREACHED).values_list("data", flat=True)
+    assert {tuple(sorted(data["emails"][EmailKind.BREACHES])) for data in told} == {
+        tuple(sorted([owner.email, lead.email]))}
+    assert not OutboundEmail.objects.filter(kind=EmailKind.BREACH).exists()
+    assert not IssueEvent.objects.filter(kind=EventKind.EMAIL_QUEUED).exists()
 
 
 @pytest.mark.postgres
@@ -196,7 +209,7 @@ def test_four_scanners_at_once_over_two_thousand_due_issues_handle_each_breach_e
     _, errors = four_scanners(now=now, batch_size=150)  # small batches: the four interleave
 
     assert errors == []
-    assert_each_breach_exactly_once(2000)
+    assert_each_breach_exactly_once(2000, owner=manager, lead=lead)
 
 
 # --- the writer itself ------------------------------------------------------------------------------------

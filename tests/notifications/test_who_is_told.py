@@ -208,9 +208,10 @@ def test_the_scans_reminders_and_breach_notices_are_noted_on_the_timeline_with_t
     scan_sla(now=AT_RISK)
     scan_sla(now=BREACHED)
 
-    notes = {event.new_value: event.data["recipients"]
-             for event in issue.events.filter(kind=EventKind.EMAIL_QUEUED, new_value__in=["at_risk", "breach"])}
-    assert notes == {EmailKind.AT_RISK: [manager.email], EmailKind.BREACH: [manager.email, lead.email]}
+    told = {event.kind: event.data["emails"]
+            for event in issue.events.filter(kind__in=[EventKind.CLOCK_WARNED, EventKind.CLOCK_BREACHED])}
+    assert told == {EventKind.CLOCK_WARNED: {EmailKind.AT_RISK: [manager.email]},
+                    EventKind.CLOCK_BREACHED: {EmailKind.BREACH: [manager.email, lead.email]}}
 
 
 # --- the digest -----------------------------------------------------------------------------------
