@@ -93,6 +93,48 @@ def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
             cursor.execute(f"DELETE FROM {stage}")
 
 
+def claim(candidates: models.QuerySet, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[int]:
+    """``update`` as a claim: each row (pk, *values in the order of `fields`) is written only where its row still
+    meets the condition of `candidates` (a queryset of one table, without joins), re-checked in the UPDATE
+    itself; returns the pks written, which are the claim, whatever was read before."""
+    rows = list(rows)
+    if not rows:
+        return []
+    model = candidates.model
+    quote = connection.ops.quote_name
+    targets = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
+    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+    query = candidates.query
+    condition, condition_params = query.get_compiler(using=candidates.db).compile(query.where)
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":  # SQLite: the rows as a VALUES list, as many as a statement takes
+            adapters = [_adapter(field) for field in targets]
+            assignments = ", ".join(f"{quote(field.column)} = staged.column{n}"
+                                    for n, field in enumerate(targets[1:], 2))
+            size = max(1, min(ROWS_PER_STATEMENT, (_parameter_limit() - len(condition_params)) // len(targets)))
+            written = []
+            for start in range(0, len(rows), size):
+                chunk = rows[start:start + size]
+                values = [value if adapt is None else adapt(value)
+                          for row in chunk for adapt, value in zip(adapters, row, strict=True)]
+                row_sql = f"({', '.join(['%s'] * len(targets))})"
+                cursor.execute(f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
+                               f"AS staged WHERE {table}.{pk} = staged.column1 AND ({condition}) "
+                               f"RETURNING {table}.{pk}", [*values, *condition_params])
+                written += [pk_ for (pk_,) in cursor.fetchall()]
+            return written
+        with transaction.atomic(savepoint=False):  # the staging table is this session's: one transaction
+            stage = _stage(cursor, model, targets)
+            _copy(cursor, stage, targets, _copy_text(targets, rows))
+            assignments = ", ".join(f"{quote(field.column)} = staged.{quote(field.column)}" for field in targets[1:])
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {stage} AS staged "
+                           f"WHERE {table}.{pk} = staged.{pk} AND ({condition}) RETURNING {table}.{pk}",
+                           condition_params)
+            written = [pk_ for (pk_,) in cursor.fetchall()]
+            cursor.execute(f"DELETE FROM {stage}")
+    return written
+
+
 def enqueue(emails: list[Email], *, now: datetime) -> list[Queued]:
     """``notifications.outbox.enqueue`` for a scan's batch: the same rows (the name on one line, a Message-ID
     carrying the reply token, due at the email's ``not_before`` or now), written set-based. A dedupe key the

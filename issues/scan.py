@@ -5,8 +5,9 @@ Every step is one indexed range query over the stored due columns, a claim, and 
 (``issues.burst``), in batches: never a loop over all open issues, never a model object per row written. A
 claim is a row lock taken with SKIP LOCKED (PostgreSQL) and, in the same transaction, an UPDATE that sets the
 step's flag where the step's condition still holds and returns the rows it set, so two scans running at
-once never handle the same issue twice; and every email and breach is named after its clock cycle (a unique
-key), so even a repeated step could not send or record anything twice.
+once never handle the same issue twice (the breach step locks and reads first, and its UPDATE also writes the
+automatic email due with the breach: one new version of each row); and every email and breach is named after
+its clock cycle (a unique key), so even a repeated step could not send or record anything twice.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def scan_sla(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> Sc
     report = ScanReport()
     for clock in CLOCK_COLUMNS:
         report.warnings += _drain(partial(warn, clock, now=now, limit=batch_size), batch_size)
-        report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size), batch_size)
+        report.breaches += _drain(partial(breach, clock, now=now, limit=batch_size, report=report), batch_size)
     report.escalations += _drain(partial(escalate, now=now, limit=batch_size), batch_size)
     report.auto_emails += _drain(partial(send_auto_emails, now=now, limit=batch_size), batch_size)
     # Reminders before ends: a wait that reaches both in one scan still reminds the customer.
@@ -111,22 +112,36 @@ def warn(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
     return len(issues), seen
 
 
-def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
-    """Due time passed: one Breach per cycle, and the owner and the team lead are told. Returns (breaches,
-    candidates seen)."""
+def breach(clock: str, *, now: datetime, limit: int, report: ScanReport | None = None) -> tuple[int, int]:
+    """Due time passed: one Breach per cycle, and the owner and the team lead are told. The update clock's
+    automatic email, due with its breach, goes in the same step: each issue row takes one new version (the flag
+    and the email's count together), not one per step. Returns (breaches, candidates seen); the automatic
+    emails are counted in `report`."""
     columns = CLOCK_COLUMNS[clock]
     with transaction.atomic():
-        ids, seen = _claim_and_flag(columns.due, columns.breached, now=now, limit=limit)
+        candidates = _candidates(columns.due, columns.breached, now=now)
+        ids = _claim(candidates, columns.due, limit)
         if not ids:
-            return 0, seen
-        issues = list(_load(ids, only=BURST_COLUMNS))
+            return 0, 0
+        issues = _load(ids, only=BURST_COLUMNS)
+        if clock == Clock.UPDATE:
+            issues = issues.annotate(latest_update_id=_latest_public_update())
+        issues = list(issues)
         setups = ClockSetups(issues)
+        autos = AutoEmails(issues if clock == Clock.UPDATE else [], setups, now=now)
+        # The claim: the flag (and the automatic email's columns) set where the step's condition still holds.
+        claimed = set(burst.claim(candidates, (columns.breached, *AutoEmails.COLUMNS),
+                                  [(issue.pk, now, *autos.columns(issue)) for issue in issues]))
+        issues = [issue for issue in issues if issue.pk in claimed]
+        if not issues:
+            return 0, len(ids)
         burst.insert(Breach, ("issue", "clock", "severity", "cycle_started_at", "due_at", "breached_at", "escalate_at"), [
             (issue.pk, clock, issue.severity, getattr(issue, columns.started), getattr(issue, columns.due), now,
              _escalate_at(issue, setups, now))
             for issue in issues
         ], skip_conflicts=True)
-        rollups.breaches_recorded(ids, clock, at=now)  # the dashboard's compliance counts them, in this transaction
+        # the dashboard's compliance counts them, in this transaction
+        rollups.breaches_recorded([issue.pk for issue in issues], clock, at=now)
         raised = _severity_raised_past_due(issues, columns)
         held = breach_notice_holds(issues, setups, now=now)
         told = emails.breach_notices(issues, clock, now=now, raised=raised, not_before=held)
@@ -134,7 +149,10 @@ def breach(clock: str, *, now: datetime, limit: int) -> tuple[int, int]:
                 extra=_merged(raised, _queued_for(held), _emails(told)))
         webhooks.clock_events("clock.breached", [(i.pk, clock, getattr(i, columns.due), getattr(i, columns.started))
                                                  for i in issues], now=now)
-    return len(issues), seen
+        sent = autos.send(issues)
+        if report is not None:
+            report.auto_emails += sent
+    return len(issues), len(ids)
 
 
 def escalate(*, now: datetime, limit: int) -> tuple[int, int]:
@@ -163,42 +181,68 @@ def escalate(*, now: datetime, limit: int) -> tuple[int, int]:
 
 
 def send_auto_emails(*, now: datetime, limit: int) -> tuple[int, int]:
-    """Update clock run out and still no human update: an automatic status email to the customer,
-    then another every update window. It keeps the customer informed; it does not clear the breach."""
+    """Update clock run out and still no human update: an automatic status email to the customer, then
+    another every update window. It keeps the customer informed; it does not clear the breach. (The first of
+    a cycle usually goes with the breach itself: ``breach``.)"""
     with transaction.atomic():
         ids = _claim(Issue.objects.filter(UNRESOLVED, auto_email_due_at__lte=now), "auto_email_due_at", limit)
         if not ids:
             return 0, 0
-        latest_public = (IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
-                         .order_by("-at", "-pk").values("pk")[:1])
-        issues = list(_load(ids, only=BURST_COLUMNS).annotate(latest_update_id=Subquery(latest_public)))
-        setups = ClockSetups(issues)
-        next_update_at = {}
-        for issue in issues:
+        issues = list(_load(ids, only=BURST_COLUMNS).annotate(latest_update_id=_latest_public_update()))
+        autos = AutoEmails(issues, ClockSetups(issues), now=now)
+        # One statement for the batch, one new version of each row (the rows are locked: nobody moved them since
+        # they were read).
+        burst.update(Issue, AutoEmails.COLUMNS, [(issue.pk, *autos.columns(issue)) for issue in issues])
+        return autos.send(issues), len(ids)
+
+
+class AutoEmails:
+    """The automatic status emails due among a batch's issues (``auto_email_due_at`` come): each one's number in
+    its update cycle, when the next one is due, and who receives it. ``columns`` gives each issue's values of
+    COLUMNS for the batch's one UPDATE ("last heard" moves only where a contact receives updates: an email
+    nobody gets is not news); ``send`` queues the emails and notes each on its issue's timeline."""
+
+    COLUMNS = ("auto_emails_sent", "last_auto_email_at", "auto_email_due_at", "customer_last_heard_at")
+
+    def __init__(self, issues: list[Issue], setups: ClockSetups, *, now: datetime) -> None:
+        self.now = now
+        self.due = [issue for issue in issues if issue.auto_email_due_at is not None and issue.auto_email_due_at <= now]
+        self.next_update_at: dict[int, datetime] = {}
+        for issue in self.due:
             rules, calendar = setups(issue)
             issue.auto_emails_sent += 1
             issue.last_auto_email_at = now
             issue.auto_email_due_at = sla.auto_email_due(issue.stored_clocks().update, issue.auto_emails_sent,
                                                          now, rules, calendar)
-            next_update_at[issue.pk] = issue.auto_email_due_at
-        heard = emails.auto_status(issues, now=now, next_update_at=next_update_at,
-                                   latest_update={issue.pk: issue.latest_update_id for issue in issues})
-        told = _emails(heard)
+            self.next_update_at[issue.pk] = issue.auto_email_due_at
+        self.to = emails.update_recipients(self.due) if self.due else {}
+        self.heard = {pk for pk, contacts in self.to.items() if contacts}
+
+    def columns(self, issue: Issue) -> tuple:
+        return (issue.auto_emails_sent, issue.last_auto_email_at, issue.auto_email_due_at,
+                self.now if issue.pk in self.heard else issue.customer_last_heard_at)
+
+    def send(self, issues: list[Issue]) -> int:
+        """Queue the emails of `issues` (those claimed) that are due, and note each; returns how many issues."""
+        claimed = {issue.pk for issue in issues}
+        due = [issue for issue in self.due if issue.pk in claimed]
+        if not due:
+            return 0
+        told = _emails(emails.auto_status(due, now=self.now, next_update_at=self.next_update_at, to=self.to,
+                                          latest_update={issue.pk: issue.latest_update_id for issue in due}))
         burst.insert(IssueEvent, ("issue", "kind", "at", "public", "new_value", "data"), [
-            (issue.pk, EventKind.AUTO_STATUS_EMAIL, now, True, Clock.UPDATE,
-             {"number": issue.auto_emails_sent, "next_update_at": next_update_at[issue.pk].isoformat(),
+            (issue.pk, EventKind.AUTO_STATUS_EMAIL, self.now, True, Clock.UPDATE,
+             {"number": issue.auto_emails_sent, "next_update_at": self.next_update_at[issue.pk].isoformat(),
               **told.get(issue.pk, {})})
-            for issue in issues
+            for issue in due
         ])
-        # One statement for the batch, one new version of each row (the rows are locked: nobody moved them since
-        # they were read): the count, the next due time, and "last heard", which moves only where a contact
-        # receives updates (an email nobody gets is not news).
-        burst.update(Issue, ("auto_emails_sent", "last_auto_email_at", "auto_email_due_at", "customer_last_heard_at"), [
-            (issue.pk, issue.auto_emails_sent, now, issue.auto_email_due_at,
-             now if issue.pk in heard else issue.customer_last_heard_at)
-            for issue in issues
-        ])
-    return len(issues), len(ids)
+        return len(due)
+
+
+def _latest_public_update() -> Subquery:
+    """The issue's latest public update: what an automatic email repeats."""
+    return Subquery(IssueEvent.objects.filter(issue=OuterRef("pk"), kind=EventKind.PUBLIC_UPDATE)
+                    .order_by("-at", "-pk").values("pk")[:1])
 
 
 def remind_waiting(*, now: datetime, limit: int) -> tuple[int, int]:
@@ -306,11 +350,15 @@ def _claim(candidates: QuerySet, due_column: str, limit: int) -> list[int]:
     return list(candidates.values_list("pk", flat=True)[:limit])
 
 
+def _candidates(due_column: str, flag_column: str, *, now: datetime) -> QuerySet:
+    """The open issues whose `due_column` has come and whose step has not run this cycle."""
+    return Issue.objects.filter(UNRESOLVED, **{f"{flag_column}__isnull": True, f"{due_column}__lte": now})
+
+
 def _claim_and_flag(due_column: str, flag_column: str, *, now: datetime, limit: int) -> tuple[list[int], int]:
-    """Claim the open issues whose `due_column` has come and whose step has not run this cycle, and set the
-    step's flag so no later scan picks them again. Returns the issues claimed, and how many candidates were
-    seen (a full batch: more may be waiting)."""
-    candidates = Issue.objects.filter(UNRESOLVED, **{f"{flag_column}__isnull": True, f"{due_column}__lte": now})
+    """Claim the candidates (``_candidates``) and set the step's flag so no later scan picks them again. Returns
+    the issues claimed, and how many candidates were seen (a full batch: more may be waiting)."""
+    candidates = _candidates(due_column, flag_column, now=now)
     ids = _claim(candidates, due_column, limit)
     return _flag(candidates, ids, flag_column, now=now), len(ids)
 
@@ -345,8 +393,8 @@ def _load(ids: list[int], *, only: tuple[str, ...] = ()) -> QuerySet:
 # to, its clocks as stored (``Issue.stored_clocks``) and its automatic emails so far.
 BURST_COLUMNS = ("customer", "owner", "reporter", "severity", "status", "ack_started_at", "ack_due_at",
                  "ack_at_risk_at", "update_started_at", "update_due_at", "update_at_risk_at", "update_paused_at",
-                 "auto_emails_sent", "auto_email_due_at", "customer_last_heard_at", "waiting_remind_at",
-                 "waiting_ends_at")
+                 "auto_emails_sent", "last_auto_email_at", "auto_email_due_at", "customer_last_heard_at",
+                 "waiting_remind_at", "waiting_ends_at")
 
 
 def _record(issues: list[Issue], kind: str, clock: str, *, now: datetime, extra: dict | None = None) -> None:

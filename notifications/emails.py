@@ -87,15 +87,17 @@ def resolved(issue: Issue, *, body: str) -> int:
 
 
 def auto_status(issues: list[Issue], *, now: datetime, latest_update: dict[int, int | None],
-                next_update_at: dict[int, datetime]) -> dict[int, dict[str, list[str]]]:
+                next_update_at: dict[int, datetime],
+                to: dict[int, list[Contact]] | None = None) -> dict[int, dict[str, list[str]]]:
     """The k-th automatic "keep you in the loop" email of each issue's update cycle (k already counted).
-    Returns who was written to, per issue: the scan notes it on the automatic email's own line."""
+    Returns who was written to, per issue: the scan notes it on the automatic email's own line. ``to``: the
+    issues' recipients (``update_recipients``), when the caller has looked them up already."""
     return _to_customers(
         issues, EmailKind.AUTO_STATUS, now=now,
         key=lambda i: f"auto:{i.pk}:{stamp(i.update_started_at)}:{i.auto_emails_sent}",
         context=lambda i: {"automatic": True, "number": i.auto_emails_sent, "latest_event": latest_update.get(i.pk),
                            "next_update_at": iso(next_update_at[i.pk])},
-        queue=_queue_batch,
+        to=to, queue=_queue_batch,
     )
 
 
@@ -192,22 +194,24 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
                 theirs[person.user.pk, not_before.get(issue.pk)].append((issue, person))
     emails, covers = [], {}
     for (_pk, held), told in theirs.items():
-        keys = [f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}" for issue, _ in told]
         if len(told) < LISTING_FROM:
-            for key, (issue, person) in zip(keys, told, strict=True):
-                emails += _staff_emails(issue, EmailKind.BREACH, [person], found[issue.pk], key=key, not_before=held,
-                                        context={"clock": clock, "due_at": iso(getattr(issue, columns.due)),
-                                                 **raised.get(issue.pk, {})})
+            for issue, person in told:
+                emails += _staff_emails(
+                    issue, EmailKind.BREACH, [person], found[issue.pk], not_before=held,
+                    key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
+                    context={"clock": clock, "due_at": iso(getattr(issue, columns.due)), **raised.get(issue.pk, {})})
             continue
-        lines = sorted(({"id": issue.pk, "due_at": iso(getattr(issue, columns.due)), "raised": issue.pk in raised,
-                         **person.context(found[issue.pk])} for issue, person in told),
-                       key=lambda line: (not line["is_owner"], line["due_at"], line["id"]))
-        user = told[0][1].user
+        # Theirs to answer first, the longest overdue first; only the lines listed are written out.
+        told.sort(key=lambda pair: (not pair[1].responsible, getattr(pair[0], columns.due), pair[0].pk))
+        first, user = told[0][0], told[0][1].user
+        lines = [{"id": issue.pk, "due_at": iso(getattr(issue, columns.due)), "raised": issue.pk in raised,
+                  **person.context(found[issue.pk])} for issue, person in told[:LISTED]]
+        key = f"breach:{first.pk}:{clock}:{stamp(getattr(first, columns.started))}:{user.pk}"
         emails.append(Email(recipient=user.email, recipient_name=person_name(user), language=Profile.language_of(user),
-                            kind=EmailKind.BREACHES, dedupe_key=f"{keys[0]}:{user.pk}", not_before=held,
-                            context={"clock": clock, "count": len(lines),
-                                     "yours": sum(line["is_owner"] for line in lines), "issues": lines[:LISTED]}))
-        covers[emails[-1].dedupe_key] = [issue.pk for issue, _ in told]
+                            kind=EmailKind.BREACHES, dedupe_key=key, not_before=held,
+                            context={"clock": clock, "count": len(told),
+                                     "yours": sum(person.responsible for _, person in told), "issues": lines}))
+        covers[key] = [issue.pk for issue, _ in told]
     return _queue_batch(emails, now=now, covers=covers)
 
 

@@ -53,4 +53,5 @@ def reply_address(token: str) -> str | None:
 
 def _signature(issue_id: int, contact_id: int) -> str:
     digest = hmac.new(settings.SECRET_KEY.encode() + SALT, f"{issue_id}:{contact_id}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode("ascii")[:10].lower()
+    # Base32 writes each 5 bytes as 8 characters on their own: the first 10 bytes give the first 10 characters.
+    return base64.b32encode(digest[:10]).decode("ascii")[:10].lower()

@@ -248,7 +248,7 @@ def profiled(work, lines: int) -> None:
 
     profile = cProfile.Profile()
     profile.runcall(work)
-    pstats.Stats(profile).sort_stats("tottime").print_stats(lines)
+    pstats.Stats(profile).sort_stats(os.environ.get("PROFILE_SORT", "tottime")).print_stats(lines)
 
 
 def reset_peak_memory() -> None:
@@ -303,9 +303,17 @@ FLOOR_COUNTS: dict = {}
 SCAN_BATCH = 2000  # issues.scan.BATCH_SIZE: a person's notice lists their breaches of one batch
 STAMP = """to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+00:00'"""
 FLOOR = [
-    # the claim: flag the newly overdue
-    ("flagged", """UPDATE issues_issue SET update_breached_at = %(at)s WHERE resolved_at IS NULL
-        AND update_breached_at IS NULL AND update_due_at <= %(at)s"""),
+    # the claim: flag the newly overdue, and count their automatic email in the same new version of each row
+    # (counted, next due, and heard where a contact receives updates), as the scan writes
+    ("flagged and counted", """UPDATE issues_issue SET update_breached_at = %(at)s,
+        auto_emails_sent = auto_emails_sent + CASE WHEN auto_email_due_at <= %(at)s THEN 1 ELSE 0 END,
+        last_auto_email_at = CASE WHEN auto_email_due_at <= %(at)s THEN %(at)s ELSE last_auto_email_at END,
+        auto_email_due_at = CASE WHEN auto_email_due_at <= %(at)s THEN %(at)s + interval '1 day'
+            ELSE auto_email_due_at END,
+        customer_last_heard_at = CASE WHEN auto_email_due_at <= %(at)s AND EXISTS (SELECT FROM issues_contact AS contact
+            WHERE contact.customer_id = issues_issue.customer_id AND contact.follows_all_issues
+            AND contact.receives_updates AND contact.undeliverable_at IS NULL) THEN %(at)s ELSE customer_last_heard_at END
+        WHERE resolved_at IS NULL AND update_breached_at IS NULL AND update_due_at <= %(at)s"""),
     ("breaches", """INSERT INTO issues_breach (issue_id, clock, severity, cycle_started_at, due_at, breached_at,
         escalate_at, escalated_to, repeats)
         SELECT id, 'update', severity, update_started_at, update_due_at, %(at)s, %(at)s + interval '2 hours', '', 0
@@ -339,13 +347,6 @@ FLOOR = [
             CROSS JOIN LATERAL (VALUES ('owner', due.owner_id), ('lead', due.lead_id)) AS part(role, person_id)
             JOIN auth_user AS person ON person.id = part.person_id
         GROUP BY person.id, person.email, person.username, due.batch ON CONFLICT DO NOTHING"""),
-    # one new version of each row, as the scan writes: counted, next due, and heard where a contact receives
-    ("automatic emails counted", """UPDATE issues_issue SET auto_emails_sent = auto_emails_sent + 1,
-        last_auto_email_at = %(at)s, auto_email_due_at = %(at)s + interval '1 day',
-        customer_last_heard_at = CASE WHEN EXISTS (SELECT FROM issues_contact AS contact
-            WHERE contact.customer_id = issues_issue.customer_id AND contact.follows_all_issues
-            AND contact.receives_updates AND contact.undeliverable_at IS NULL) THEN %(at)s ELSE customer_last_heard_at END
-        WHERE resolved_at IS NULL AND auto_email_due_at <= %(at)s"""),
     ("automatic emails", f"""INSERT INTO notifications_outboundemail (recipient, recipient_name, language, context,
             subject, body_text, body_html, headers, kind, issue_id, contact_id, dedupe_key, message_id, status,
             attempts, next_attempt_at, last_error, bounce_pending, created_at)

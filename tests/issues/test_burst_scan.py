@@ -129,6 +129,23 @@ def test_a_burst_runs_as_many_queries_for_forty_breaches_as_for_three(customer, 
     assert not OutboundEmail.objects.filter(kind=EmailKind.BREACH).exists()
 
 
+def test_a_breach_and_its_automatic_email_write_each_issue_row_once(customer, contact, manager, lead):
+    start = timezone.now() - 3 * DAY
+    overdue = bulk_issues(customer=customer, count=40, opened_at=start, acknowledged_at=start)
+    scan_sla(now=start + 23 * HOUR)  # the reminders are out of the count
+
+    with CaptureQueriesContext(connection) as captured:
+        report = scan_sla(now=start + DAY + MINUTE)
+
+    assert (report.breaches, report.auto_emails) == (40, 40)
+    writes = [query["sql"] for query in captured if query["sql"].startswith('UPDATE "issues_issue"')]
+    assert len(writes) == 1  # the claim's flag and the email's count in one new version of each row
+    for issue in Issue.objects.filter(pk__in=[issue.pk for issue in overdue]):
+        assert (issue.update_breached_at, issue.auto_emails_sent, issue.last_auto_email_at,
+                issue.customer_last_heard_at) == (start + DAY + MINUTE, 1, start + DAY + MINUTE, start + DAY + MINUTE)
+        assert issue.auto_email_due_at > start + DAY + MINUTE
+
+
 # --- the claim is the conditional UPDATE -------------------------------------------------------------------
 
 
