@@ -4,6 +4,7 @@
     DATABASE_URL=… python tests/benchmarks/burst.py --peer                                # and django-helpdesk
     DATABASE_URL=… python tests/benchmarks/burst.py --issues 1000000 --due 0.1 --no-floor # memory at scale
     DATABASE_URL=… python tests/benchmarks/burst.py --issues 100000 --due 1 --scanners 4  # four scanners
+    DATABASE_URL=… python tests/benchmarks/burst.py --repeat 1 --profile 30            # where the time goes
 
 A burst is what a beat outage, a mass import or a policy edit produces. On a scratch database
 (`<name>_burst`, created and dropped) with N open red issues over 50 customers of two teams (an owner, a
