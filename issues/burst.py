@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from django.core.exceptions import FullResultSet
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models.constants import OnConflict
 
@@ -70,33 +71,15 @@ def insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequ
 
 
 def update(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Give each row its own values: `rows` are (pk, *values in the order of `fields`)."""
-    rows = list(rows)
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    targets = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":  # in process: one small statement per row costs nothing
-            adapters = [_adapter(field) for field in targets]
-            values = [[value if adapt is None else adapt(value) for adapt, value in zip(adapters, row, strict=True)]
-                      for row in rows]
-            assignments = ", ".join(f"{quote(field.column)} = %s" for field in targets[1:])
-            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {pk} = %s", [[*row[1:], row[0]] for row in values])
-            return
-        with transaction.atomic(savepoint=False):  # the staging table is this session's: one transaction
-            stage = _stage(cursor, model, targets)
-            _copy(cursor, stage, targets, _copy_text(targets, rows))
-            assignments = ", ".join(f"{quote(field.column)} = staged.{quote(field.column)}" for field in targets[1:])
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM {stage} AS staged WHERE {table}.{pk} = staged.{pk}")
-            cursor.execute(f"DELETE FROM {stage}")
+    """Give each row its own values: `rows` are (pk, *values in the order of `fields`). A ``claim`` with no
+    condition but the row's key."""
+    claim(model._base_manager.all(), fields, rows)
 
 
 def claim(candidates: models.QuerySet, fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[int]:
-    """``update`` as a claim: each row (pk, *values in the order of `fields`) is written only where its row still
-    meets the condition of `candidates` (a queryset of one table, without joins), re-checked in the UPDATE
-    itself; returns the pks written, which are the claim, whatever was read before."""
+    """Give each row its own values (pk, *values in the order of `fields`) where its row still meets the
+    condition of `candidates` (a queryset of one table, without joins), re-checked in the UPDATE itself; returns
+    the pks written, which are the claim, whatever was read before."""
     rows = list(rows)
     if not rows:
         return []
@@ -105,7 +88,10 @@ def claim(candidates: models.QuerySet, fields: Sequence[str], rows: Iterable[Seq
     targets = [model._meta.pk, *(model._meta.get_field(name) for name in fields)]
     table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
     query = candidates.query
-    condition, condition_params = query.get_compiler(using=candidates.db).compile(query.where)
+    try:
+        condition, condition_params = query.get_compiler(using=candidates.db).compile(query.where)
+    except FullResultSet:  # every row: an update without a condition
+        condition, condition_params = "1 = 1", []
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":  # SQLite: the rows as a VALUES list, as many as a statement takes
             adapters = [_adapter(field) for field in targets]

@@ -192,13 +192,15 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
         for person in _unique(found[issue.pk].responsible() + found[issue.pk].lead_part()):
             if person.user.email:
                 theirs[person.user.pk, not_before.get(issue.pk)].append((issue, person))
+    def cycle(issue: Issue) -> str:  # a breach notice's key, but for the person told
+        return f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}"
+
     emails, covers = [], {}
     for (_pk, held), told in theirs.items():
         if len(told) < LISTING_FROM:
             for issue, person in told:
                 emails += _staff_emails(
-                    issue, EmailKind.BREACH, [person], found[issue.pk], not_before=held,
-                    key=f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}",
+                    issue, EmailKind.BREACH, [person], found[issue.pk], not_before=held, key=cycle(issue),
                     context={"clock": clock, "due_at": iso(getattr(issue, columns.due)), **raised.get(issue.pk, {})})
             continue
         # Theirs to answer first, the longest overdue first; only the lines listed are written out.
@@ -206,7 +208,7 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
         first, user = told[0][0], told[0][1].user
         lines = [{"id": issue.pk, "due_at": iso(getattr(issue, columns.due)), "raised": issue.pk in raised,
                   **person.context(found[issue.pk])} for issue, person in told[:LISTED]]
-        key = f"breach:{first.pk}:{clock}:{stamp(getattr(first, columns.started))}:{user.pk}"
+        key = f"{cycle(first)}:{user.pk}"
         emails.append(Email(recipient=user.email, recipient_name=person_name(user), language=Profile.language_of(user),
                             kind=EmailKind.BREACHES, dedupe_key=key, not_before=held,
                             context={"clock": clock, "count": len(told),
