@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
@@ -61,6 +64,9 @@ MAX_BREACH_NOTICE_HOLD = timedelta(hours=12)
 
 
 
+_counting = threading.Lock()
+
+
 @dataclass
 class ScanReport:
     warnings: int = 0
@@ -71,6 +77,11 @@ class ScanReport:
     deadline_warnings: int = 0
     promises_broken: int = 0
     escalations: int = 0
+
+    def add(self, name: str, count: int) -> None:
+        """Count what a step did where a burst's connections each count theirs (``_drain``)."""
+        with _counting:
+            setattr(self, name, getattr(self, name) + count)
 
     def __str__(self) -> str:
         return (f"{self.warnings} warning(s), {self.breaches} breach(es), "
@@ -154,7 +165,7 @@ def breach(clock: str, *, now: datetime, limit: int, report: ScanReport | None =
                                                  for i in issues], now=now)
         sent = autos.send(issues)
         if report is not None:
-            report.auto_emails += sent
+            report.add("auto_emails", sent)
     return len(issues), len(ids)
 
 
@@ -335,12 +346,70 @@ def break_promises(*, now: datetime, limit: int) -> tuple[int, int]:
 
 
 def _drain(step: Callable[[], tuple[int, int]], batch_size: int) -> int:
+    """Run `step` until a batch comes back less than full. A full claim is a burst: helpers join in at once
+    (``Helpers``) and drain it with this connection."""
+    helpers = Helpers(step, batch_size)
+    token = _full_claim.set(helpers.call)
+    try:
+        done = _drain_alone(step, batch_size)
+    finally:
+        _full_claim.reset(token)
+        done_by_helpers = helpers.join()
+    return done + done_by_helpers
+
+
+def _drain_alone(step: Callable[[], tuple[int, int]], batch_size: int) -> int:
     done = 0
     while True:
         handled, claimed = _batch(step)
         done += handled
         if claimed < batch_size:
             return done
+
+
+# What a claim of a full batch calls, where a step is drained (``_drain``): the burst's helpers.
+_full_claim: ContextVar[Callable[[], None]] = ContextVar("full_claim")
+
+
+class Helpers:
+    """SLA_SCAN_CONNECTIONS - 1 threads, each with its own connection, that drain a burst beside the scan's own
+    connection once a claim comes back full: each claims its own batches (SKIP LOCKED: never an issue another
+    holds, as separate scanners do), and while one's statements run in the database another's Python prepares its
+    batch. Called only where they could see what the scan's connection sees: on PostgreSQL, outside a transaction
+    of the caller's (inside one, what it wrote is not theirs to see yet). Their own claims call no one (a new
+    thread starts with a context of its own)."""
+
+    def __init__(self, step: Callable[[], tuple[int, int]], batch_size: int) -> None:
+        self.step, self.batch_size = step, batch_size
+        self.threads: list[threading.Thread] = []
+        self.done: list[int] = []
+        self.errors: list[Exception] = []
+        self.outside = not connection.in_atomic_block  # before the step's own transaction begins
+
+    def call(self) -> None:
+        if self.threads or not self.outside or not connection.features.has_select_for_update_skip_locked:
+            return
+        self.threads = [threading.Thread(target=self._help, name=f"sla-scan-helper-{n}", daemon=True)
+                        for n in range(settings.SLA_SCAN_CONNECTIONS - 1)]
+        for thread in self.threads:
+            thread.start()
+
+    def _help(self) -> None:
+        try:
+            self.done.append(_drain_alone(self.step, self.batch_size))
+        except Exception as error:  # noqa: BLE001 (raised by join, in the scan's own thread)
+            self.errors.append(error)
+        finally:
+            connections.close_all()  # this thread's own
+
+    def join(self) -> int:
+        """Wait for the helpers; what they handled. A helper's error is raised here: its batch was rolled back and
+        the next scan takes it again, as after any scan's error."""
+        for thread in self.threads:
+            thread.join()
+        if self.errors:
+            raise self.errors[0]
+        return sum(self.done)
 
 
 def _batch(step: Callable[[], tuple[int, int]]) -> tuple[int, int]:
@@ -359,11 +428,15 @@ def _batch(step: Callable[[], tuple[int, int]]) -> tuple[int, int]:
 def _claim(candidates: QuerySet, due_column: str, limit: int) -> list[int]:
     """Lock up to `limit` candidate rows for this transaction, longest overdue first (the order of the
     partial index, so the database reads just those rows). Rows another scan holds are skipped, not
-    waited for; once that scan commits they no longer match (their flag is set)."""
+    waited for; once that scan commits they no longer match (their flag is set). A full claim is a burst: the
+    step's helpers are called (``Helpers``)."""
     candidates = candidates.order_by(due_column)
     if connection.features.has_select_for_update_skip_locked:
         candidates = candidates.select_for_update(skip_locked=True, of=("self",))
-    return list(candidates.values_list("pk", flat=True)[:limit])
+    ids = list(candidates.values_list("pk", flat=True)[:limit])
+    if len(ids) == limit and (call := _full_claim.get(None)) is not None:
+        call()
+    return ids
 
 
 def _candidates(due_column: str, flag_column: str, *, now: datetime) -> QuerySet:

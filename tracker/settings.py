@@ -305,6 +305,10 @@ CELERY_ENABLE_UTC = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # A scan or sweep still queued when the next one is due is dropped (expires), never piled up.
 SLA_SCAN_SECONDS = float(env_str("SLA_SCAN_SECONDS", "60"))
+# A burst (a scan step's batch full: a beat outage, a mass import, a policy edit) is drained over this many database
+# connections at once on PostgreSQL (their SKIP LOCKED claims share it out): while one's statements run, another's
+# Python prepares the next batch. 1: one connection.
+SLA_SCAN_CONNECTIONS = max(1, int(env_str("SLA_SCAN_CONNECTIONS", "2")))
 # /healthz reports "degraded" when the last scan finished longer ago than this: beat or workers stalled.
 SLA_SCAN_STALE_SECONDS = float(env_str("SLA_SCAN_STALE_SECONDS", str(5 * 60)))
 OUTBOX_SWEEP_SECONDS = float(env_str("OUTBOX_SWEEP_SECONDS", "60"))

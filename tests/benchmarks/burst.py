@@ -14,7 +14,8 @@ the benchmark prints:
   (a) the scan when nothing is due (median of 30, and its queries);
   (b) the scan: flag, Breach rows, timeline events (each naming who its emails went to), the owner's and the
       lead's notices (one per person and batch, listing their breaches), the automatic status emails; rows
-      written, peak memory of the process;
+      written, peak memory of the process; drained over SLA_SCAN_CONNECTIONS connections as deployed (2 unless
+      set), and on one connection beside it;
   (c) the floor: the same rows written by INSERT … SELECT / UPDATE statements in the database alone (no
       rules, no Python per row), rolled back; (b) / (c);
   (d) with --peer: django-helpdesk (installed from PyPI into a scratch virtualenv, never into this project)
@@ -97,14 +98,15 @@ def main() -> None:
         peer_seconds = run_peer(args, base_name)
         print(f"(d) peer: escalate_tickets     {peer_seconds * 1000:8.1f} ms   "
               f"({bench.due_count:,} tickets escalated, {peer_seconds / bench.due_count * 1e6:,.0f} µs each)")
-        print(f"(d) / (b)                      {peer_seconds * 1000 / bench.ours_ms:8.1f} x")
+        print(f"(d) / (b)                      {peer_seconds * 1000 / bench.ours_ms:8.1f} x"
+              + (f"   (on one connection: {peer_seconds * 1000 / bench.alone_ms:.1f} x)" if bench.alone_ms else ""))
 
 
 class Bench:
     def __init__(self, args) -> None:
         self.args = args
         self.due_count = int(args.issues * args.due)
-        self.ours_ms = 0.0
+        self.ours_ms = self.alone_ms = 0.0
 
     def create(self) -> None:
         """N acknowledged, open, red issues in progress, their clocks comfortably in the future, inserted by the
@@ -162,6 +164,7 @@ class Bench:
         settle()
 
     def run(self) -> None:
+        from django.conf import settings
         from django.db import connection
 
         from issues.scan import scan_sla
@@ -171,12 +174,18 @@ class Bench:
         self.fall_due()
         quiet_at = self.now - timedelta(minutes=1)
         quiet = [timed(lambda: scan_sla(now=quiet_at)) for _ in range(30)]
-        ours, floors, written, floor_written, peak, before = [], [], None, None, 0.0, 0.0
+        ours, alone, floors, written, floor_written, peak, before = [], [], [], None, None, 0.0, 0.0
+        shared = settings.SLA_SCAN_CONNECTIONS
         for _ in range(self.args.repeat):
             if not self.args.no_floor:
                 self.fall_due()
                 floors.append(timed(lambda: floor(at)))
                 floor_written = FLOOR_COUNTS.copy()
+            if shared > 1:  # the same burst on one connection, for comparison
+                self.fall_due()
+                settings.SLA_SCAN_CONNECTIONS = 1
+                alone.append(timed(scan))
+                settings.SLA_SCAN_CONNECTIONS = shared
             self.fall_due()
             reset_peak_memory()
             before = peak_mb()
@@ -185,16 +194,21 @@ class Bench:
             written = counts()
         median = lambda runs, at=0: statistics.median(run[at] for run in runs)
         self.ours_ms = median(ours)
+        self.alone_ms = median(alone) if alone else 0.0
         print(f"database                       {connection.vendor}; {self.args.issues:,} open issues, "
               f"{self.due_count:,} newly overdue; other processes share the CPU")
         print(f"(a) scan, nothing due          {median(quiet):8.1f} ms   {quiet[0][1]} queries (median of 30)")
-        print(f"(b) scan, the burst            {median(ours):8.1f} ms   {ours[0][1]} statements; wrote {written}; "
-              f"{median(ours, 2):.0f} ms CPU in this process")
+        print(f"(b) scan, the burst            {median(ours):8.1f} ms   {ours[0][1]} statements over {shared} "
+              f"connection(s) (SLA_SCAN_CONNECTIONS); wrote {written}; {median(ours, 2):.0f} ms CPU in this process")
+        if alone:
+            print(f"    on one connection          {median(alone):8.1f} ms   {alone[0][1]} statements; "
+                  f"{median(alone, 2):.0f} ms CPU in this process")
         print(f"    per breach                 {median(ours) / max(self.due_count, 1) * 1000:8.1f} µs; "
               f"peak memory of the process during the scan {peak:.0f} MB ({before:.0f} MB before it)")
         if floors:
-            print(f"(c) floor: INSERT … SELECT     {median(floors):8.1f} ms   wrote {floor_written}")
-            print(f"(b) / (c)                      {median(ours) / median(floors):8.2f} x")
+            print(f"(c) floor: INSERT … SELECT     {median(floors):8.1f} ms   wrote {floor_written} (one connection)")
+            print(f"(b) / (c)                      {median(ours) / median(floors):8.2f} x"
+                  + (f"   (on one connection: {median(alone) / median(floors):.2f} x)" if alone else ""))
         if self.args.scanners:
             self.fall_due()
             self.scanners(at)
@@ -231,15 +245,27 @@ class Bench:
 
 
 def timed(work) -> tuple[float, int, float]:
-    """Wall time (ms), statements, and the CPU time this process spent (ms): the rest is the database's."""
+    """Wall time (ms), statements (the scan's helpers' included: connections opened meanwhile are logged too), and
+    the CPU time this process spent, all its threads (ms): the rest is the database's."""
     from django.db import connection
+    from django.db.backends.signals import connection_created
     from django.test.utils import CaptureQueriesContext
 
-    with CaptureQueriesContext(connection) as queries:
-        started, cpu = time.perf_counter(), time.process_time()
-        work()
-        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    return elapsed * 1000, len(queries), cpu * 1000
+    helpers = []
+
+    def logged(sender, connection, **kwargs) -> None:
+        connection.force_debug_cursor = True
+        helpers.append(connection)
+
+    connection_created.connect(logged)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            started, cpu = time.perf_counter(), time.process_time()
+            work()
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        connection_created.disconnect(logged)
+    return elapsed * 1000, len(queries) + sum(len(helper.queries_log) for helper in helpers), cpu * 1000
 
 
 def profiled(work, lines: int) -> None:

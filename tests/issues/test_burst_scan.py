@@ -231,6 +231,79 @@ def test_four_scanners_at_once_over_two_thousand_due_issues_handle_each_breach_e
     assert_each_breach_exactly_once(2000, owner=manager, lead=lead)
 
 
+# --- a burst shared over the scan's connections -----------------------------------------------------------
+
+
+def watched_helpers(monkeypatch) -> list[scan.Helpers]:
+    """The scan's helpers of every step drained from here on, kept so the test can say whether they ran."""
+    made = []
+
+    class Watched(scan.Helpers):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(scan, "Helpers", Watched)
+    return made
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_is_drained_by_the_scan_and_a_helper_on_its_own_connection_each_breach_once(
+        customer, contact, manager, lead, settings, monkeypatch):
+    settings.SLA_SCAN_CONNECTIONS = 2
+    helpers = watched_helpers(monkeypatch)
+    now = timezone.now()
+    bulk_issues(customer=customer, count=300, opened_at=now - 3 * DAY, acknowledged_at=now - 3 * DAY)
+
+    report = scan_sla(now=now, batch_size=20)
+
+    assert (report.breaches, report.auto_emails) == (300, 300)
+    # A full claim called one helper: in the update clock's reminder step (300 at risk, every one overdue
+    # already: flagged, no reminder) and in its breach step.
+    called = {helper.step.func.__name__: helper for helper in helpers if helper.threads}
+    assert {step: len(helper.threads) for step, helper in called.items()} == {"warn": 1, "breach": 1}
+    assert 0 < sum(called["breach"].done) < 300  # it took batches of its own, the scan's connection the rest
+    assert_each_breach_exactly_once(300, owner=manager, lead=lead)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_helper_that_fails_loses_nothing_the_next_scan_finishes_the_burst(
+        customer, contact, manager, lead, settings, monkeypatch):
+    settings.SLA_SCAN_CONNECTIONS = 2
+    now = timezone.now()
+    bulk_issues(customer=customer, count=100, opened_at=now - 3 * DAY, acknowledged_at=now - 3 * DAY)
+    breach = scan.breach
+
+    def failing_in_helpers(*args, **kwargs):
+        if threading.current_thread().name.startswith("sla-scan-helper"):
+            raise ConnectionError("the helper's connection dropped")
+        return breach(*args, **kwargs)
+
+    monkeypatch.setattr(scan, "breach", failing_in_helpers)
+    with pytest.raises(ConnectionError):
+        scan_sla(now=now, batch_size=10)
+    monkeypatch.setattr(scan, "breach", breach)
+    assert Breach.objects.count() == 100  # the scan's own connection drained what the helper left
+    connections.close_all()
+
+    assert scan_sla(now=now, batch_size=10).breaches == 0  # and the next finds nothing left undone
+    assert_each_breach_exactly_once(100, owner=manager, lead=lead)
+
+
+def test_inside_a_callers_transaction_the_scan_drains_a_burst_alone(customer, contact, manager, lead, monkeypatch):
+    helpers = watched_helpers(monkeypatch)
+    now = timezone.now()
+    bulk_issues(customer=customer, count=12, opened_at=now - 3 * DAY, acknowledged_at=now - 3 * DAY)
+
+    report = scan_sla(now=now, batch_size=5)  # this test runs in a transaction: a helper could not see its rows
+
+    assert (report.breaches, report.auto_emails) == (12, 12)
+    assert helpers and not any(helper.threads for helper in helpers)
+    assert_each_breach_exactly_once(12, owner=manager, lead=lead)
+
+
 # --- the writer itself ------------------------------------------------------------------------------------
 
 HOSTILE = ["tab\tinside", "two\nlines\r\n", "back\\slash", "\\N", "", "배송 지연 😀", 'quotes "and" \'more\'']
