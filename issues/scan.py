@@ -26,7 +26,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.db.models import OuterRef, QuerySet, Subquery
-from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from issues import burst, ladder, promises, sla
@@ -60,10 +59,7 @@ SCAN_HEARTBEAT = "sla_scan"
 # holiday must not hold the news that a clock ran out. (A working night longer than this is cut
 # short too: the notice then lands early in the morning, which costs nobody anything.)
 MAX_BREACH_NOTICE_HOLD = timedelta(hours=12)
-
-
-
-
+# ScanReport.add: a burst's helper threads count into the same report.
 _counting = threading.Lock()
 
 
@@ -454,18 +450,11 @@ def _claim_and_flag(due_column: str, flag_column: str, *, now: datetime, limit: 
 
 def _flag(candidates: QuerySet, ids: list[int], flag_column: str, *, now: datetime) -> list[int]:
     """The claim proper, as delivery's is: one UPDATE sets the flag on those of `ids` that still meet the
-    step's condition (flag unset, due, open) and returns them. A row handled meanwhile (flagged by another
-    scan, resolved, its clock moved) is left alone, so what comes back, and only that, is this scan's: the row
-    lock makes that so on PostgreSQL already, the condition makes it so without relying on it."""
-    if not ids:
-        return []
-    # QuerySet.update() says how many rows it set, not which: the same UPDATE, with RETURNING added.
-    query = candidates.filter(pk__in=ids).query.chain(UpdateQuery)
-    query.add_update_values({flag_column: now})
-    sql, params = query.get_compiler(using=candidates.db).as_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING {connection.ops.quote_name(Issue._meta.pk.column)}", params)
-        return sorted(pk for (pk,) in cursor.fetchall())
+    step's condition (flag unset, due, open) and returns them (``issues.burst.claim``, as the breach step's). A
+    row handled meanwhile (flagged by another scan, resolved, its clock moved) is left alone, so what comes back,
+    and only that, is this scan's: the row lock makes that so on PostgreSQL already, the condition makes it so
+    without relying on it."""
+    return sorted(burst.claim(candidates, (flag_column,), [(pk, now) for pk in ids]))
 
 
 def _load(ids: list[int]) -> QuerySet:

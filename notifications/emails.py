@@ -192,6 +192,7 @@ def breach_notices(issues: list[Issue], clock: str, *, now: datetime, raised: di
         for person in _unique(found[issue.pk].responsible() + found[issue.pk].lead_part()):
             if person.user.email:
                 theirs[person.user.pk, not_before.get(issue.pk)].append((issue, person))
+
     def cycle(issue: Issue) -> str:  # a breach notice's key, but for the person told
         return f"breach:{issue.pk}:{clock}:{stamp(getattr(issue, columns.started))}"
 
